@@ -1,0 +1,51 @@
+# Shared set-up steps for tools/test and tools/quickstart (sourced, not run).
+
+# Debian 12 packages the build and the tests need.
+T38_PACKAGES=(
+  meson ninja-build pkg-config g++ python3
+  libdpdk-dev dpdk libwolfssl-dev libabsl-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  nlohmann-json3-dev libcli11-dev libpcap-dev
+  iproute2
+)
+
+t38_install_packages() {
+  local missing=()
+  for p in "${T38_PACKAGES[@]}" "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "== installing: ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# Reserves 2 MB hugepages for EAL when this machine allows it; tests fall back to --no-huge.
+t38_setup_hugepages() {
+  local want=${T38_HUGEPAGES:-512}
+  local nr=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
+  if [ -w "$nr" ] && [ "$(cat "$nr")" -lt "$want" ]; then
+    echo "$want" > "$nr" 2>/dev/null || true
+  fi
+  if ! grep -q hugetlbfs /proc/mounts; then
+    mkdir -p /dev/hugepages 2>/dev/null && mount -t hugetlbfs nodev /dev/hugepages 2>/dev/null || true
+  fi
+  local free
+  free=$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)
+  if [ "${free:-0}" -gt 0 ] && grep -q hugetlbfs /proc/mounts; then
+    echo "== hugepages: ${free} free"
+  else
+    echo "== hugepages: none available; EAL tests run with --no-huge"
+  fi
+}
+
+# Configures a meson build directory once; later runs reuse it.
+t38_configure() {
+  local dir=$1
+  shift
+  if [ ! -f "$dir/build.ninja" ]; then
+    meson setup "$dir" "$@"
+  fi
+}
