@@ -80,6 +80,7 @@ enum StunAttributeType : uint16_t {
   kStunAttrEvenPort = 0x0018,
   kStunAttrRequestedTransport = 0x0019,
   kStunAttrDontFragment = 0x001A,
+  kStunAttrAccessToken = 0x001B,  // RFC 7635
   kStunAttrMessageIntegritySha256 = 0x001C,
   kStunAttrPasswordAlgorithm = 0x001D,
   kStunAttrUserhash = 0x001E,
@@ -97,6 +98,7 @@ enum StunAttributeType : uint16_t {
   kStunAttrIcmp = 0x8004,
   kStunAttrSoftware = 0x8022,
   kStunAttrAlternateServer = 0x8023,
+  kStunAttrTransactionTransmitCounter = 0x8025,  // RFC 7982
   kStunAttrCacheTimeout = 0x8027,  // RFC 5780
   kStunAttrFingerprint = 0x8028,
   kStunAttrIceControlled = 0x8029,
@@ -106,7 +108,8 @@ enum StunAttributeType : uint16_t {
   kStunAttrEcnCheck = 0x802D,
   kStunAttrThirdPartyAuthorization = 0x802E,
   kStunAttrOrigin = 0x802F,
-  kStunAttrMobilityTicket = 0x8030,
+  kStunAttrMobilityTicket = 0x8030,  // RFC 8016
+  kStunAttrGoogNetworkInfo = 0xC057,  // WebRTC
 };
 
 // One attribute as it sits in the message: `offset` is where its 4-byte header starts, counted from
@@ -123,6 +126,7 @@ struct StunErrorCode {
   Bytes reason;  // UTF-8 reason phrase, not validated
 };
 
+// ParseStun resets every field one by one: a new field needs a line there.
 struct StunMessage {
   StunClass message_class = StunClass::kRequest;
   uint16_t method = 0;
@@ -178,7 +182,8 @@ bool IsClassicStunMessage(Bytes datagram);
 
 // Parses one STUN message, modern or classic (RFC 8489 sections 5, 6 and 14). Known attributes with
 // a malformed value (wrong address length or family, ERROR-CODE class outside 3..6, ...) are
-// kStunBadAttribute; unknown ones are only listed. Nothing may follow FINGERPRINT.
+// kStunBadAttribute; unknown ones are only listed. Nothing may follow FINGERPRINT. Text attributes
+// are not checked for UTF-8. After an error *msg holds nothing to rely on.
 WireError ParseStun(Bytes datagram, StunMessage* msg);
 
 // FINGERPRINT check (RFC 8489 section 14.7): kOk, kStunNoFingerprint or kStunBadFingerprint.
@@ -204,7 +209,8 @@ WireError DecodeStunAddress(const StunMessage& msg, const StunAttribute& attr, S
 // MESSAGE-INTEGRITY and FINGERPRINT are computed as RFC 8489 sections 14.5 to 14.7 require.
 class StunBuilder {
  public:
-  // `transaction_id` is 12 bytes (magic cookie written before it) or 16 (classic RFC 3489).
+  // `transaction_id` is 12 bytes (magic cookie written before it) or 16 (classic RFC 3489); another
+  // size, or a method above 0xFFF, fails with kStunNotStun.
   StunBuilder(MutableBytes out, StunClass message_class, uint16_t method, Bytes transaction_id);
 
   // Writes the value as given, then pads to 4 bytes with `pad` (RFC 5769's vectors pad with 0x20).
@@ -227,17 +233,21 @@ class StunBuilder {
   WireError Finish(size_t* length) const;
 
  private:
-  bool AddAddress(uint16_t type, const SocketAddress& address, bool xored);
-  // Writes an attribute header and checks the attribute may be added now.
+  // Where the message stands in RFC 8489's order: ... MESSAGE-INTEGRITY,
+  // MESSAGE-INTEGRITY-SHA256, FINGERPRINT.
+  enum class Stage : uint8_t { kOpen, kAfterIntegrity, kAfterIntegritySha256, kAfterFingerprint };
+
+  bool AddAddress(uint16_t type, const SocketAddress& address);
+  bool AddHmac(uint16_t type, Bytes key);
+  // Checks the attribute may follow what is there, then writes its header.
   bool BeginAttribute(uint16_t type, size_t value_size);
-  // Pads the attribute just written and updates the header length.
+  // Pads the attribute just written.
   bool EndAttribute(uint8_t pad);
   bool Fail(WireError e);
 
   ByteWriter writer_;
   WireError error_ = WireError::kOk;
-  bool after_integrity_ = false;
-  bool after_fingerprint_ = false;
+  Stage stage_ = Stage::kOpen;
 };
 
 // The ICE-lite answer to a valid Binding request (RFC 8445 section 7.3, RFC 8489 section 9.1.4):
@@ -258,7 +268,7 @@ std::string_view StunClassName(StunClass c);
 std::string_view StunMethodName(uint16_t method);
 // "XOR-MAPPED-ADDRESS", ...; "" for an unknown type.
 std::string_view StunAttributeName(uint16_t type);
-// The value as the inspector prints it: addresses as "ip:port", ERROR-CODE as "401 Unauthorized",
+// The value as the inspector prints it: addresses as "ip:port", ERROR-CODE as `401 "Unauthorized"`,
 // numbers in decimal (tie-breakers in hex), text attributes quoted, USE-CANDIDATE as "", anything
 // else (and anything malformed) as hex. For tools, not per packet: it allocates.
 std::string FormatStunAttributeValue(const StunMessage& msg, const StunAttribute& attr);

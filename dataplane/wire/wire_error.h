@@ -39,6 +39,11 @@ namespace t38relay::dataplane {
   X(kNdpTruncated, "ndp-truncated")                                      \
   X(kNdpBadOption, "ndp-bad-option")                                     \
   X(kNdpBadHopLimit, "ndp-bad-hop-limit")                                \
+  X(kLinkTruncated, "link-truncated")                                    \
+  X(kUdpZeroChecksumIpv6, "udp-zero-checksum-ipv6")                      \
+  X(kIcmpUnsupported, "icmp-unsupported")                                \
+  X(kPacketBufferTooSmall, "packet-buffer-too-small")                    \
+  X(kNdpBadTarget, "ndp-bad-target")                                    \
   /* STUN (RFC 8489 / RFC 5389 / RFC 3489) */                            \
   X(kStunTruncated, "stun-truncated")                                    \
   X(kStunNotStun, "stun-not-stun")                                       \
@@ -79,7 +84,10 @@ namespace t38relay::dataplane {
   X(kIfpTooManyFields, "ifp-too-many-fields")                            \
   X(kIfpBadFieldLength, "ifp-bad-field-length")                          \
   X(kIfpTrailingBytes, "ifp-trailing-bytes")                             \
-  X(kIfpBufferTooSmall, "ifp-buffer-too-small")
+  X(kIfpBufferTooSmall, "ifp-buffer-too-small")                          \
+  X(kUdptlFragmentedLength, "udptl-fragmented-length")                   \
+  X(kUdptlNotCanonical, "udptl-not-canonical")                           \
+  X(kIfpNotCanonical, "ifp-not-canonical")
 
 enum class WireError : uint8_t {
 #define T38RELAY_WIRE_ERROR_ENUM(name, text) name,

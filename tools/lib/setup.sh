@@ -5,7 +5,8 @@ T38_PACKAGES=(
   meson ninja-build pkg-config g++ python3
   libdpdk-dev dpdk libwolfssl-dev libabsl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  nlohmann-json3-dev libcli11-dev libpcap-dev
+  nlohmann-json3-dev libcli11-dev libpcap-dev libssl-dev
+  openssl gnutls-bin
   iproute2
 )
 
