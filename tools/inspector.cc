@@ -37,22 +37,6 @@ void SetError(Json* out, std::string_view error) {
   if (!out->contains("error")) (*out)["error"] = std::string(error);
 }
 
-bool HasStunCookie(dp::Bytes payload) {
-  dp::ByteReader r(payload);
-  uint32_t cookie = 0;
-  return r.Skip(4) && r.ReadU32(&cookie) && cookie == dp::kStunMagicCookie;
-}
-
-bool LooksLikeDtls(dp::Bytes payload) {
-  dp::ByteReader r(payload);
-  uint8_t type = 0;
-  uint16_t version = 0;
-  if (!r.ReadU8(&type) || !r.ReadU16(&version)) return false;
-  return type >= dp::kDtlsChangeCipherSpec && type <= dp::kDtlsTls12Cid &&
-         (version == dp::kDtls12Version || version == dp::kDtls10Version ||
-          version == dp::kDtlsBadVersion);
-}
-
 // RFC 3550 section 5.1: version 2 and a fixed header.
 bool LooksLikeRtp(dp::Bytes payload) {
   uint8_t first = 0;
@@ -66,9 +50,9 @@ Inspector::Inspector(InspectorOptions options) : options_(std::move(options)) {
     const auto key = dp::LongTermKey(options_.stun_long_term->username,
                                      options_.stun_long_term->realm,
                                      options_.stun_long_term->password);
-    long_term_key_.assign(key.begin(), key.end());
+    stun_key_.assign(key.begin(), key.end());
   } else if (options_.stun_password) {
-    long_term_key_.assign(options_.stun_password->begin(), options_.stun_password->end());
+    stun_key_.assign(options_.stun_password->begin(), options_.stun_password->end());
   }
 }
 
@@ -108,7 +92,8 @@ std::optional<Json> Inspector::InspectFrame(const PcapFrame& frame) {
 
   if (view.fragment) {
     out["kind"] = "ip-fragment";
-  } else if (view.l4.empty()) {
+  } else if (view.l4.empty() || error == dp::WireError::kUdpTruncated ||
+             error == dp::WireError::kUdpBadLength) {
     out["kind"] = "malformed";
   } else {
     bool as_udptl = false;
@@ -139,9 +124,9 @@ Json Inspector::InspectDatagram(dp::Bytes payload, bool as_udptl) {
   // exact shape of an RFC 3489 message) makes STUN, only a known record header makes DTLS.
   const dp::DemuxKind kind = dp::Demux(payload);
   if (kind == dp::DemuxKind::kStun &&
-      (HasStunCookie(payload) || dp::IsClassicStunMessage(payload))) {
+      (dp::HasStunCookie(payload) || dp::IsClassicStunMessage(payload))) {
     DecodeStun(payload, &out);
-  } else if (kind == dp::DemuxKind::kDtls && LooksLikeDtls(payload)) {
+  } else if (kind == dp::DemuxKind::kDtls && dp::HasDtlsRecordStart(payload)) {
     DecodeDtls(payload, &out);
   } else if (as_udptl) {
     DecodeUdptl(payload, &out);
@@ -188,10 +173,10 @@ void Inspector::DecodeStun(dp::Bytes payload, Json* out) {
     stun["fingerprint_ok"] = fp == dp::WireError::kOk;
     if (fp != dp::WireError::kOk) SetError(out, dp::WireErrorName(fp));
   }
-  const bool have_key = !long_term_key_.empty();
+  const bool have_key = !stun_key_.empty();
   if (msg.message_integrity) {
     if (have_key) {
-      const dp::WireError mi = dp::VerifyMessageIntegrity(msg, long_term_key_);
+      const dp::WireError mi = dp::VerifyMessageIntegrity(msg, stun_key_);
       stun["integrity_ok"] = mi == dp::WireError::kOk;
       if (mi != dp::WireError::kOk) SetError(out, dp::WireErrorName(mi));
     } else {
@@ -200,7 +185,7 @@ void Inspector::DecodeStun(dp::Bytes payload, Json* out) {
   }
   if (msg.message_integrity_sha256) {
     if (have_key) {
-      const dp::WireError mi = dp::VerifyMessageIntegritySha256(msg, long_term_key_);
+      const dp::WireError mi = dp::VerifyMessageIntegritySha256(msg, stun_key_);
       stun["integrity_sha256_ok"] = mi == dp::WireError::kOk;
       if (mi != dp::WireError::kOk) SetError(out, dp::WireErrorName(mi));
     } else {

@@ -56,7 +56,7 @@ class Inspector {
   void Count(const Json& packet);
 
   InspectorOptions options_;
-  std::vector<uint8_t> long_term_key_;
+  std::vector<uint8_t> stun_key_;  // the short-term password or the long-term key
   uint64_t frames_ = 0;
   uint64_t not_udp_ = 0;
   std::map<std::string, uint64_t> kinds_;

@@ -32,7 +32,6 @@ absl::StatusOr<bool> PcapReader::Next(PcapFrame* frame) {
                                             pcap_geterr(handle_)));
   }
   frame->number = ++count_;
-  // pcapng files may mix interfaces of different link types; libpcap reports the first one.
   // libpcap speaks DLT_ values; only raw IP differs from its LINKTYPE_ value on Linux.
   const int dlt = pcap_datalink(handle_);
   frame->link_type = dlt == DLT_RAW ? kLinkTypeRaw : dlt;

@@ -29,7 +29,8 @@ class PcapReader {
   PcapReader& operator=(const PcapReader&) = delete;
 
   // Fills *frame and returns true, or returns false at the end of the file. A damaged file is an
-  // error naming the frame where reading stopped.
+  // error naming the frame where reading stopped (so is a pcapng interface whose link type differs
+  // from the first one's: libpcap refuses those).
   absl::StatusOr<bool> Next(PcapFrame* frame);
 
  private:

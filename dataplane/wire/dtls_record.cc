@@ -9,10 +9,18 @@ bool IsKnownContentType(uint8_t type) {
 }
 
 bool IsKnownVersion(uint16_t version) {
-  return version == kDtls12Version || version == kDtls10Version || version == kDtlsBadVersion;
+  return version == kDtls12Version || version == kDtls10Version || version == kDtlsOpenSslBadVersion;
 }
 
 }  // namespace
+
+bool HasDtlsRecordStart(Bytes datagram) {
+  ByteReader r(datagram);
+  uint8_t type = 0;
+  uint16_t version = 0;
+  return r.ReadU8(&type) && r.ReadU16(&version) && IsKnownContentType(type) &&
+         IsKnownVersion(version);
+}
 
 // RFC 6347 section 4.1 (DTLSPlaintext) and RFC 9146 section 4 (DTLSCiphertext with a CID):
 //   type(1) version(2) epoch(2) sequence_number(6) [cid(n) for tls12_cid] length(2) fragment

@@ -24,7 +24,7 @@ inline constexpr uint8_t kDtlsTls12Cid = 25;
 inline constexpr uint16_t kDtls10Version = 0xFEFF;
 inline constexpr uint16_t kDtls12Version = 0xFEFD;
 // What OpenSSL before 0.9.8f sent (DTLS1_BAD_VER), seen in dtls_old_version.pcapng.
-inline constexpr uint16_t kDtlsBadVersion = 0x0100;
+inline constexpr uint16_t kDtlsOpenSslBadVersion = 0x0100;
 
 // type(1) version(2) epoch(2) sequence_number(6) length(2).
 inline constexpr size_t kDtlsRecordHeaderLength = 13;
@@ -64,6 +64,10 @@ struct DtlsDatagram {
   size_t count = 0;
   std::array<DtlsRecord, kDtlsMaxRecordsPerDatagram> records;
 };
+
+// Whether the datagram starts with a known content type and version: what tells a DTLS record
+// from other protocols whose first byte also falls in RFC 7983's 20..63 (GTP-U, text).
+bool HasDtlsRecordStart(Bytes datagram);
 
 // Splits one UDP payload into its records; on kOk they tile it exactly. Errors: header cut short
 // (kDtlsTruncatedHeader), fragment cut short (kDtlsTruncatedRecord), a content type not listed above

@@ -1,6 +1,7 @@
 // ICMP and ICMPv6 echo and NDP neighbor solicitation and advertisement: parsing and replies.
 #include "dataplane/wire/icmp.h"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 
@@ -18,6 +19,13 @@ constexpr size_t kNeighborAdvertisementLength = 32;  // with the target link-lay
 
 bool IsUnspecified(const IpAddress& ip) {
   return ip.family == IpFamily::kV6 && ip.bytes == std::array<uint8_t, 16>{};
+}
+
+// RFC 4291 section 2.7.1: ff02::1:ffXX:XXXX.
+bool IsSolicitedNodeMulticast(const IpAddress& ip) {
+  static constexpr std::array<uint8_t, 13> kPrefix = {0xff, 0x02, 0, 0, 0, 0, 0, 0,
+                                                      0,    0,    0, 1, 0xff};
+  return ip.family == IpFamily::kV6 && std::equal(kPrefix.begin(), kPrefix.end(), ip.bytes.begin());
 }
 
 // ff02::1 and its Ethernet mapping 33:33:00:00:00:01 (RFC 2464 section 7).
@@ -151,7 +159,10 @@ WireError ParseNeighborSolicitation(const PacketView& packet, NeighborSolicitati
       ByteReader(data).CopyBytes(6, out->source_mac.data());
     }
   }
-  if (out->has_source_mac && IsUnspecified(packet.src)) return WireError::kNdpBadOption;
+  if (IsUnspecified(packet.src)) {
+    if (out->has_source_mac) return WireError::kNdpBadOption;
+    if (!IsSolicitedNodeMulticast(packet.dst)) return WireError::kNdpBadDestination;
+  }
   return WireError::kOk;
 }
 

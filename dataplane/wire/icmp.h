@@ -58,8 +58,9 @@ struct NeighborSolicitation {
 
 // RFC 4861 section 7.1.1 validity: hop limit 255 (kNdpBadHopLimit: proves the sender is on-link),
 // code 0, checksum, at least 24 bytes (kNdpTruncated), no option of length 0 or past the end
-// (kNdpBadOption), a unicast target (kNdpBadTarget), and no source link-layer option when the
-// source is unspecified (duplicate address detection).
+// (kNdpBadOption), a unicast target (kNdpBadTarget), and, when the source is unspecified
+// (duplicate address detection), no source link-layer option and a solicited-node multicast
+// destination (kNdpBadDestination).
 WireError ParseNeighborSolicitation(const PacketView& packet, NeighborSolicitation* out);
 
 // The Neighbor Advertisement answering `ns` for its target (the caller has checked the target is

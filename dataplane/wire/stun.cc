@@ -44,12 +44,6 @@ WireError CheckShape(Bytes datagram) {
   return WireError::kOk;
 }
 
-bool HasCookie(Bytes datagram) {
-  ByteReader r(datagram);
-  uint32_t cookie;
-  return r.Skip(4) && r.ReadU32(&cookie) && cookie == kStunMagicCookie;
-}
-
 // Whether StunAttributeName knows the type; a switch, so cheap enough per attribute.
 bool IsKnownAttribute(uint16_t type) { return !StunAttributeName(type).empty(); }
 
@@ -275,12 +269,18 @@ const StunAttribute* StunMessage::Find(uint16_t type) const {
   return nullptr;
 }
 
+bool HasStunCookie(Bytes datagram) {
+  ByteReader r(datagram);
+  uint32_t cookie;
+  return r.Skip(4) && r.ReadU32(&cookie) && cookie == kStunMagicCookie;
+}
+
 bool IsStunMessage(Bytes datagram) {
-  return CheckShape(datagram) == WireError::kOk && HasCookie(datagram);
+  return CheckShape(datagram) == WireError::kOk && HasStunCookie(datagram);
 }
 
 bool IsClassicStunMessage(Bytes datagram) {
-  return CheckShape(datagram) == WireError::kOk && !HasCookie(datagram);
+  return CheckShape(datagram) == WireError::kOk && !HasStunCookie(datagram);
 }
 
 // RFC 8489 section 5 (figure 2, header) and section 14 (figure 4, attributes: type, length, value
@@ -315,7 +315,7 @@ WireError ParseStun(Bytes datagram, StunMessage* msg) {
   msg->message_class = static_cast<StunClass>(((type >> 4) & 1) | ((type >> 7) & 2));
   msg->method = static_cast<uint16_t>((type & 0x000F) | ((type >> 1) & 0x0070) |
                                       ((type >> 2) & 0x0F80));
-  msg->has_cookie = HasCookie(datagram);
+  msg->has_cookie = HasStunCookie(datagram);
   if (msg->has_cookie) r.Skip(4);
   r.ReadBytes(msg->has_cookie ? kStunTransactionIdSize : kStunClassicTransactionIdSize,
               &msg->transaction_id);
@@ -360,6 +360,9 @@ WireError VerifyFingerprint(const StunMessage& msg) {
 }
 
 WireError VerifyMessageIntegrity(const StunMessage& msg, Bytes key) {
+  // RFC 3489 computed it differently (real length, input zero-padded to 64 bytes); ICE never
+  // uses it, so it is named rather than reported as a forgery.
+  if (msg.message_integrity && !msg.has_cookie) return WireError::kStunClassicIntegrity;
   if (msg.message_integrity && msg.message_integrity->value.size() != kStunMessageIntegritySize) {
     return WireError::kStunBadIntegrity;
   }
@@ -594,7 +597,7 @@ WireError BuildBindingErrorResponse(Bytes transaction_id, uint16_t code, std::st
   StunBuilder b(out, StunClass::kErrorResponse, kStunBinding, transaction_id);
   b.AddErrorCode(code, reason);
   if (!unknown_attributes.empty()) b.AddUnknownAttributes(unknown_attributes);
-  if (!local_password.empty()) b.AddMessageIntegrity(local_password);
+  if (!local_password.empty() && code != 400 && code != 401) b.AddMessageIntegrity(local_password);
   b.AddFingerprint();
   return b.Finish(length);
 }

@@ -177,6 +177,9 @@ struct StunMessage {
 // RFC 8489 section 5: what a demultiplexer checks once the first byte says STUN (RFC 7983): the two
 // top bits zero, a length that is a multiple of 4 and fills the datagram exactly, the magic cookie.
 bool IsStunMessage(Bytes datagram);
+// Only the magic cookie at bytes 4..7: a message that claims to be RFC 5389/8489 STUN, whatever
+// else is wrong with it.
+bool HasStunCookie(Bytes datagram);
 // The same shape, but without the magic cookie: an RFC 3489 message.
 bool IsClassicStunMessage(Bytes datagram);
 
@@ -189,7 +192,8 @@ WireError ParseStun(Bytes datagram, StunMessage* msg);
 // FINGERPRINT check (RFC 8489 section 14.7): kOk, kStunNoFingerprint or kStunBadFingerprint.
 WireError VerifyFingerprint(const StunMessage& msg);
 // MESSAGE-INTEGRITY check (RFC 8489 section 14.5, HMAC-SHA1): kOk, kStunNoIntegrity or
-// kStunBadIntegrity. `key` is the short-term password or LongTermKey().
+// kStunBadIntegrity; kStunClassicIntegrity for an RFC 3489 message (its HMAC input differs and is
+// not checked here). `key` is the short-term password or LongTermKey().
 WireError VerifyMessageIntegrity(const StunMessage& msg, Bytes key);
 // MESSAGE-INTEGRITY-SHA256 check (RFC 8489 section 14.6), accepting a value truncated to 16..32 bytes.
 WireError VerifyMessageIntegritySha256(const StunMessage& msg, Bytes key);

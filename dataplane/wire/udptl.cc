@@ -16,6 +16,13 @@
 namespace t38relay::dataplane {
 namespace {
 
+// dst ^= src over src's length; the parity of T.38 FEC is as long as its longest member, so a
+// src longer than dst is cut to dst (callers reject that case first: it is another group's IFP).
+void XorInto(MutableBytes dst, Bytes src) {
+  const size_t n = std::min(dst.size(), src.size());
+  for (size_t i = 0; i < n; ++i) dst[i] ^= src[i];
+}
+
 WireError MapStatus(PerStatus s, WireError range_error) {
   switch (s) {
     case PerStatus::kOk:
@@ -171,8 +178,7 @@ WireError BuildUdptlFec(std::span<const Bytes> previous, uint32_t span, size_t e
     MutableBytes fec = scratch.subspan(used, length);
     std::fill(fec.begin(), fec.end(), uint8_t{0});
     for (size_t k = 0; k < span; ++k) {
-      const Bytes ifp = previous[entries * (span - k) - j - 1];
-      for (size_t i = 0; i < ifp.size(); ++i) fec[i] ^= ifp[i];
+      XorInto(fec, previous[entries * (span - k) - j - 1]);
     }
     packet->fec_storage[j] = fec;
     used += length;
@@ -198,7 +204,7 @@ WireError RecoverUdptlFec(const UdptlPacket& packet, size_t entry, std::span<con
     if (k == missing) continue;
     // The entry is as long as the longest member, so a longer one is from another group.
     if (group[k].size() > parity.size()) return WireError::kUdptlFecUnrecoverable;
-    for (size_t i = 0; i < group[k].size(); ++i) rebuilt[i] ^= group[k][i];
+    XorInto(rebuilt, group[k]);
   }
   IfpPacket ifp;
   size_t consumed;

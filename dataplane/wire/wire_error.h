@@ -44,6 +44,7 @@ namespace t38relay::dataplane {
   X(kIcmpUnsupported, "icmp-unsupported")                                \
   X(kPacketBufferTooSmall, "packet-buffer-too-small")                    \
   X(kNdpBadTarget, "ndp-bad-target")                                    \
+  X(kNdpBadDestination, "ndp-bad-destination")                          \
   /* STUN (RFC 8489 / RFC 5389 / RFC 3489) */                            \
   X(kStunTruncated, "stun-truncated")                                    \
   X(kStunNotStun, "stun-not-stun")                                       \
@@ -58,6 +59,7 @@ namespace t38relay::dataplane {
   X(kStunNoIntegrity, "stun-no-integrity")                               \
   X(kStunBufferTooSmall, "stun-buffer-too-small")                        \
   X(kStunNoFingerprint, "stun-no-fingerprint")                           \
+  X(kStunClassicIntegrity, "stun-classic-integrity-unsupported")         \
   /* DTLS 1.2 record layer (RFC 6347) */                                 \
   X(kDtlsTruncatedHeader, "dtls-truncated-header")                       \
   X(kDtlsTruncatedRecord, "dtls-truncated-record")                       \

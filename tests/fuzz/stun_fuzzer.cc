@@ -110,8 +110,10 @@ void CheckRoundTrip(Bytes input, const StunMessage& m) {
   STUN_FUZZ_CHECK(again.priority == m.priority && again.use_candidate == m.use_candidate);
   STUN_FUZZ_CHECK(again.ice_controlled == m.ice_controlled);
   STUN_FUZZ_CHECK(again.ice_controlling == m.ice_controlling);
-  STUN_FUZZ_CHECK(VerifyMessageIntegrity(again, kKey) ==
-                  (m.message_integrity ? WireError::kOk : WireError::kStunNoIntegrity));
+  const WireError integrity = !m.message_integrity ? WireError::kStunNoIntegrity
+                              : m.has_cookie        ? WireError::kOk
+                                                    : WireError::kStunClassicIntegrity;
+  STUN_FUZZ_CHECK(VerifyMessageIntegrity(again, kKey) == integrity);
   STUN_FUZZ_CHECK(VerifyMessageIntegritySha256(again, kKey) ==
                   (m.message_integrity_sha256 ? WireError::kOk : WireError::kStunNoIntegrity));
   STUN_FUZZ_CHECK(VerifyFingerprint(again) ==

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "tests/dataplane/wire/handmade_frames.h"
 #include "tests/test_support.h"
 #include "tools/pcap_reader.h"
 
@@ -200,6 +201,26 @@ TEST(InspectorTest, DatagramsByFirstByteAndAsUdptl) {
   j = inspector.InspectDatagram({}, false);
   EXPECT_EQ(j["kind"], "other");
   EXPECT_EQ(inspector.Summary()["summary"]["datagrams"].get<int>(), 5);
+}
+
+TEST(InspectorTest, BrokenUdpHeaderIsMalformedNotDecoded) {
+  std::vector<uint8_t> frame = ::t38relay::testing::HandmadeFrame("eth_ipv4_udp");
+  ASSERT_GT(frame.size(), 40u);
+  frame[38] = 0xff;  // UDP length (Ethernet 14 + IPv4 20 + 4) far past the IP payload
+  frame[39] = 0xff;
+  InspectorOptions options;
+  options.udptl_ports = {0};
+  Inspector inspector(options);
+  PcapFrame pcap_frame;
+  pcap_frame.number = 1;
+  pcap_frame.link_type = 1;
+  pcap_frame.data = dataplane::Bytes(frame);
+  const std::optional<Json> j = inspector.InspectFrame(pcap_frame);
+  ASSERT_TRUE(j.has_value());
+  EXPECT_EQ((*j)["kind"], "malformed");
+  EXPECT_EQ((*j)["error"], "udp-bad-length");
+  EXPECT_FALSE(j->contains("payload_error"));
+  EXPECT_EQ(inspector.Summary()["summary"]["errors"].get<int>(), 1);
 }
 
 TEST(InspectorTest, UnreadableCaptureIsAnError) {

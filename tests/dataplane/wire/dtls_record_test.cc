@@ -132,7 +132,7 @@ TEST(DtlsCaptureTest, OldVersion0x0100) {
   DtlsDatagram d;
   ASSERT_EQ(SplitDtlsRecords(record, &d), WireError::kOk);
   ASSERT_EQ(d.count, 1u);
-  EXPECT_EQ(d.records[0].version, kDtlsBadVersion);
+  EXPECT_EQ(d.records[0].version, kDtlsOpenSslBadVersion);
   DtlsHandshakeHeader h;
   Bytes rest;
   ASSERT_EQ(ParseDtlsHandshake(d.records[0].fragment, &h, &rest), WireError::kOk);
@@ -175,13 +175,13 @@ TEST(DtlsRecordTest, HeaderWriterRoundTrips) {
 
 TEST(DtlsRecordTest, AcceptsEveryListedTypeAndVersionOnly) {
   for (int type = 0; type < 256; ++type) {
-    for (uint16_t version : {kDtls10Version, kDtls12Version, kDtlsBadVersion, uint16_t{0xFEFC},
+    for (uint16_t version : {kDtls10Version, kDtls12Version, kDtlsOpenSslBadVersion, uint16_t{0xFEFC},
                              uint16_t{0x0303}, uint16_t{0x0301}}) {
       const auto bytes = Record(static_cast<uint8_t>(type), version, 0, 0, {0});
       DtlsDatagram d;
       const bool good_type = type >= 20 && type <= 25;
       const bool good_version = version == kDtls10Version || version == kDtls12Version ||
-                                version == kDtlsBadVersion;
+                                version == kDtlsOpenSslBadVersion;
       const WireError expected = !good_type      ? WireError::kDtlsBadContentType
                                  : !good_version ? WireError::kDtlsBadVersion
                                                  : WireError::kOk;

@@ -208,6 +208,14 @@ TEST(NdpTest, ValidityChecksOfRfc4861Section7_1_1) {
   dad.src = IpAddress::V6Bytes(std::array<uint8_t, 16>{}.data());
   m = good;
   EXPECT_EQ(ParseNeighborSolicitation(WithMessage(dad, &m), &ns), WireError::kNdpBadOption);
+  // Duplicate address detection goes to a solicited-node group (ff02::1:ffXX:XXXX), nowhere else.
+  m = good;
+  m.resize(24);
+  dad.dst = IpAddress::V6Bytes(std::array<uint8_t, 16>{0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+                                                       0xff, 0, 0, 2}.data());
+  EXPECT_EQ(ParseNeighborSolicitation(WithMessage(dad, &m), &ns), WireError::kOk);
+  dad.dst = v.src;
+  EXPECT_EQ(ParseNeighborSolicitation(WithMessage(dad, &m), &ns), WireError::kNdpBadDestination);
   // A bad checksum.
   std::vector<uint8_t> frame = Handmade("ndp_ns");
   frame.back() ^= 1;

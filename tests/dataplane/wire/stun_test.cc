@@ -803,6 +803,7 @@ TEST(StunTest, VerifiersRejectAttributesThatDoNotFitTheMessage) {
   const std::vector<uint8_t> bytes(24, 0);
   StunMessage m;
   m.raw = bytes;
+  m.has_cookie = true;
   const std::vector<uint8_t> value(20, 0);
   m.message_integrity = StunAttribute{kStunAttrMessageIntegrity, 4000, value};
   m.fingerprint = StunAttribute{kStunAttrFingerprint, 4000, Bytes(value).first(4)};
@@ -872,6 +873,45 @@ TEST(StunTest, DecodesTurnAddresses) {
   ASSERT_EQ(DecodeStunAddress(m, m.attributes[1], &a), WireError::kOk);
   EXPECT_EQ(a, V4(0x0A000001, 3478));
   EXPECT_EQ(FormatStunAttributeValue(m, m.attributes[1]), "10.0.0.1:3478");
+}
+
+}  // namespace
+}  // namespace t38relay::dataplane
+
+namespace t38relay::dataplane {
+namespace {
+
+TEST(StunReviewTest, ClassicIntegrityIsNamedNotForged) {
+  const std::array<uint8_t, 16> txid = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+  std::array<uint8_t, 128> buf{};
+  StunBuilder b(buf, StunClass::kRequest, kStunBinding, txid);
+  const std::array<uint8_t, 4> key = {'p', 'a', 's', 's'};
+  ASSERT_TRUE(b.AddMessageIntegrity(key));
+  size_t length = 0;
+  ASSERT_EQ(b.Finish(&length), WireError::kOk);
+  StunMessage m;
+  ASSERT_EQ(ParseStun(Bytes(buf.data(), length), &m), WireError::kOk);
+  EXPECT_FALSE(m.has_cookie);
+  EXPECT_EQ(VerifyMessageIntegrity(m, key), WireError::kStunClassicIntegrity);
+}
+
+TEST(StunReviewTest, ErrorResponsesTo400And401CarryNoIntegrity) {
+  const std::array<uint8_t, 12> txid = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+  const std::array<uint8_t, 4> password = {'p', 'a', 's', 's'};
+  for (uint16_t code : {400, 401, 420, 487}) {
+    std::array<uint8_t, 256> buf{};
+    size_t length = 0;
+    const std::array<uint16_t, 1> unknown = {0x7777};
+    ASSERT_EQ(BuildBindingErrorResponse(txid, code, "x", code == 420 ? unknown : std::span<const uint16_t>(),
+                                        password, buf, &length),
+              WireError::kOk);
+    StunMessage m;
+    ASSERT_EQ(ParseStun(Bytes(buf.data(), length), &m), WireError::kOk);
+    ASSERT_TRUE(m.error_code);
+    EXPECT_EQ(m.error_code->code, code);
+    EXPECT_EQ(m.message_integrity.has_value(), code != 400 && code != 401) << code;
+    EXPECT_EQ(VerifyFingerprint(m), WireError::kOk);
+  }
 }
 
 }  // namespace
