@@ -1,6 +1,7 @@
 // Helpers shared by the tests: where the test material lives, files and hex.
 #include "tests/test_support.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -55,6 +56,17 @@ std::string ToHex(const std::vector<uint8_t>& bytes) {
   // Debian's Abseil has its own string_view type (not an alias of std::string_view).
   return absl::BytesToHexString(
       absl::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+}
+
+std::string Shell(const std::string& command) {
+  std::string out;
+  FILE* p = popen(command.c_str(), "r");
+  if (p == nullptr) return out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
+  pclose(p);
+  return out;
 }
 
 }  // namespace t38relay::testing

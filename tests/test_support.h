@@ -20,6 +20,8 @@ std::string ReadFileText(const std::string& path);
 // "0a1b..." (whitespace ignored) to bytes; fails the current test on bad hex.
 std::vector<uint8_t> FromHex(std::string_view hex);
 std::string ToHex(const std::vector<uint8_t>& bytes);
+// Runs a shell command and returns what it wrote to standard output ("" if it cannot start).
+std::string Shell(const std::string& command);
 
 }  // namespace t38relay::testing
 

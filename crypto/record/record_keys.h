@@ -5,6 +5,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <string.h>  // explicit_bzero (glibc 2.25)
 
 namespace t38relay::crypto {
 
@@ -31,5 +32,17 @@ struct DtlsRecordKeys {
   uint64_t next_send_sequence = 0;
   uint16_t version = 0xFEFD;  // DTLS 1.2
 };
+
+// Zeroes key material in a way the compiler may not drop as a dead store (memset before free or
+// end of scope may be removed).
+inline void SecureWipe(void* p, size_t n) {
+  if (n != 0) explicit_bzero(p, n);
+}
+
+// Wipes both directions' keys and resets the struct to its defaults.
+inline void WipeKeys(DtlsRecordKeys& k) {
+  SecureWipe(&k, sizeof(k));
+  k = DtlsRecordKeys{};
+}
 
 }  // namespace t38relay::crypto

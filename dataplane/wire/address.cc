@@ -42,8 +42,14 @@ std::string IpAddress::ToString() const {
 }
 
 std::string SocketAddress::ToString() const {
-  if (ip.family == IpFamily::kV6) return "[" + ip.ToString() + "]:" + std::to_string(port);
-  return ip.ToString() + ":" + std::to_string(port);
+  // Appended piece by piece: gcc 12 -O3 warns (-Wrestrict, falsely) on "[" + std::string.
+  std::string out;
+  if (ip.family == IpFamily::kV6) out += '[';
+  out += ip.ToString();
+  if (ip.family == IpFamily::kV6) out += ']';
+  out += ':';
+  out += std::to_string(port);
+  return out;
 }
 
 }  // namespace t38relay::dataplane

@@ -79,7 +79,8 @@ def cpu_model():
 def fmt_rate(row):
     parts = []
     if "items_per_second" in row:
-        parts.append(f"{row['items_per_second'] / 1e6:,.3f} M items/s")
+        rate = row["items_per_second"]
+        parts.append(f"{rate / 1e6:,.3f} M items/s" if rate >= 1e5 else f"{rate:,.1f} items/s")
     if "bytes_per_second" in row:
         parts.append(f"{row['bytes_per_second'] / 1e9:,.2f} GB/s")
     for k, v in row.items():
@@ -95,6 +96,7 @@ def main():
     ap.add_argument("--markdown", required=True)
     ap.add_argument("results", nargs="+")
     args = ap.parse_args()
+    args.command = args.command.strip()
     context, rows = medians(args.results)
     figures = headline(rows)
     machine = {
