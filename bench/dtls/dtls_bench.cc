@@ -36,7 +36,7 @@ struct Side : DtlsEngine::Delegate {
   void OnEstablished(const DtlsRecordKeys&) override { established = true; }
   void OnFailed(DtlsFailure) override { failed = true; }
   void OnAlert(uint8_t, uint8_t) override {}
-  void OnApplicationData(Bytes d) override { app_bytes += d.size(); }
+  void OnApplicationDataForTesting(Bytes d) override { app_bytes += d.size(); }
 };
 
 // One in-memory handshake through the stateless cookie responder, as the handshake lcore runs it.
@@ -56,7 +56,7 @@ class Handshake {
     client_fingerprint_ = ComputeFingerprint(FingerprintHash::kSha256,
                                              config.identity->certificate_der());
     config.cipher_list = ciphers;
-    config.keep_session = keep_session;
+    config.keep_session_for_testing = keep_session;
     client_engine_ = *context_->NewEngine(std::move(config), &client_);
   }
 
@@ -107,7 +107,7 @@ class Handshake {
         config.peer_fingerprints = {client_fingerprint_};
         config.peer_address.assign(kPeer.begin(), kPeer.end());
         config.cookie_secret_index = r.secret_index;
-        config.keep_session = keep_;
+        config.keep_session_for_testing = keep_;
         server_engine_ = *context_->NewEngine(std::move(config), &server_);
         server_engine_->Feed(d, 0);
       }
@@ -172,7 +172,7 @@ void BM_RecordRoundtripWolfssl(benchmark::State& state) {
   }
   const std::vector<uint8_t> payload(128, 0x5A);
   for (auto _ : state) {
-    h.client()->Write(payload);
+    h.client()->WriteForTesting(payload);
     h.server()->Feed(h.to_server().front(), 0);
     h.to_server().pop_front();
   }

@@ -1,16 +1,21 @@
 // The cryptodev AES-GCM backend: sessions per key, ops held per queue pair with IV and AAD in
-// their private area (ipsec-secgw's layout), bounded enqueue/dequeue polling.
+// their private area (ipsec-secgw's layout), enqueue/dequeue polling bounded in time, and ops a
+// device keeps past that bound tracked until it returns them.
 #include "crypto/cryptodev/cryptodev_backend.h"
 
 #include <rte_crypto.h>
 #include <rte_cryptodev.h>
+#include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 #include <rte_prefetch.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cassert>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 
 #include "absl/status/status.h"
@@ -29,7 +34,18 @@ struct OpPrivate {
   uint16_t slot;
 };
 
-constexpr uint16_t kPrivateOffset = sizeof(rte_crypto_op) + sizeof(rte_crypto_sym_op);
+// The pool's elements are the op, its symmetric part and `priv_size` bytes. Those two structs
+// end at 88 bytes (8 mod 16), so OpPrivate starts at the next multiple of its alignment and the
+// pool's private size covers the padding. Mempool elements are cache-line aligned (Start checks
+// the 16 bytes that matter here).
+constexpr size_t kOpHeaderBytes = sizeof(rte_crypto_op) + sizeof(rte_crypto_sym_op);
+constexpr uint16_t kPrivateOffset =
+    (kOpHeaderBytes + alignof(OpPrivate) - 1) / alignof(OpPrivate) * alignof(OpPrivate);
+static_assert(kPrivateOffset % alignof(OpPrivate) == 0 && kPrivateOffset >= kOpHeaderBytes);
+constexpr uint16_t kPrivateBytes = kPrivateOffset - kOpHeaderBytes + sizeof(OpPrivate);
+// What the session tells the PMD and what the op's AAD IOVA is computed from: both from the one
+// aligned offset.
+constexpr uint16_t kIvOffset = kPrivateOffset + offsetof(OpPrivate, iv);
 constexpr uint16_t kAadOffset = kPrivateOffset + offsetof(OpPrivate, aad);
 
 OpPrivate* PrivateOf(rte_crypto_op* op) {
@@ -100,15 +116,18 @@ absl::Status CryptodevDevice::Start() {
       PoolName("sess").c_str(), config_.max_keys,
       rte_cryptodev_sym_get_private_session_size(device_id_), 0, 0, socket);
   if (session_pool_ != nullptr) session_bytes_ = session_pool_->elt_size;
-  // Spares replace ops a device keeps past the polling bound.
+  // No per-lcore cache: the pool holds exactly each queue pair's share (kCryptodevOpsPerQueue),
+  // and a cache could hide spares from the queue that needs them.
   op_pool_ = rte_crypto_op_pool_create(PoolName("ops").c_str(), RTE_CRYPTO_OP_TYPE_SYMMETRIC,
-                                       2u * kMaxRecordBurst * config_.queue_pairs, 0,
-                                       sizeof(OpPrivate), socket);
+                                       uint32_t{kCryptodevOpsPerQueue} * config_.queue_pairs, 0,
+                                       kPrivateBytes, socket);
   if (session_pool_ == nullptr || op_pool_ == nullptr) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "cryptodev pools for ", config_.max_keys, " sessions: ", rte_strerror(rte_errno),
         " (lower max_keys or give EAL more memory)"));
   }
+
+  poll_timeout_cycles_ = rte_get_tsc_hz() * config_.poll_timeout_us / 1'000'000;
 
   rte_cryptodev_config device_config{};
   device_config.socket_id = socket;
@@ -133,6 +152,10 @@ absl::Status CryptodevDevice::Start() {
                                  kMaxRecordBurst) != kMaxRecordBurst) {
       return absl::ResourceExhaustedError("cryptodev op pool exhausted at start-up");
     }
+    queue->held_ops_ = kMaxRecordBurst;
+    if (reinterpret_cast<uintptr_t>(queue->ops_[0]) % alignof(OpPrivate) != 0) {
+      return absl::InternalError("cryptodev op pool elements are not 16-byte aligned");
+    }
     queues_.push_back(std::move(queue));
   }
   if (int rc = rte_cryptodev_start(device_id_); rc < 0) {
@@ -144,13 +167,24 @@ absl::Status CryptodevDevice::Start() {
 }
 
 CryptodevDevice::~CryptodevDevice() {
+  // Give ops a device still holds one more poll timeout to come back, then stop it: after that it
+  // touches neither their mbufs nor their sessions, which can go back to their pools.
+  if (started_) {
+    for (auto& queue : queues_) {
+      uint64_t deadline = rte_get_tsc_cycles() + poll_timeout_cycles_;
+      while (queue->stale_count_ != 0 && rte_get_tsc_cycles() < deadline) queue->ReapStaleOps();
+    }
+    rte_cryptodev_stop(device_id_);
+  }
+  for (auto& queue : queues_) queue->ForgetStaleOps();
   queues_.clear();
-  if (started_) rte_cryptodev_stop(device_id_);
   rte_mempool_free(op_pool_);
   rte_mempool_free(session_pool_);
 }
 
 size_t CryptodevDevice::live_keys() const { return rte_mempool_in_use_count(session_pool_); }
+
+size_t CryptodevDevice::ops_in_use() const { return rte_mempool_in_use_count(op_pool_); }
 
 CryptodevQueue::~CryptodevQueue() {
   for (rte_crypto_op* op : ops_) rte_crypto_op_free(op);
@@ -165,7 +199,7 @@ absl::StatusOr<AeadKeyHandle> CryptodevQueue::CreateKey(const AeadKeyMaterial& m
   xform.aead.algo = RTE_CRYPTO_AEAD_AES_GCM;
   xform.aead.key.data = material.key.data();
   xform.aead.key.length = static_cast<uint16_t>(material.key_length());
-  xform.aead.iv.offset = kPrivateOffset + offsetof(OpPrivate, iv);
+  xform.aead.iv.offset = kIvOffset;
   xform.aead.iv.length = kGcmIvLength;
   xform.aead.digest_length = dataplane::kDtlsGcmTagLength;
   xform.aead.aad_length = dataplane::kDtlsAadLength;
@@ -180,6 +214,12 @@ absl::StatusOr<AeadKeyHandle> CryptodevQueue::CreateKey(const AeadKeyMaterial& m
 }
 
 void CryptodevQueue::DestroyKey(AeadKeyHandle key) {
+  // The PMD's session clear wipes the expanded key; a session a stale op may still read waits.
+  if (StaleOpsUse(key.impl)) {
+    assert(parked_count_ < parked_.size());
+    parked_[parked_count_++] = key.impl;
+    return;
+  }
   rte_cryptodev_sym_session_free(device_.device_id_, key.impl);
 }
 
@@ -189,15 +229,14 @@ size_t CryptodevQueue::KeyMemoryBytes() const {
 }
 
 void CryptodevQueue::Process(AeadOp* ops, uint16_t n) {
-  for (uint16_t done = 0; done < n;) {
-    const uint16_t slice = std::min<uint16_t>(kMaxRecordBurst, n - done);
-    ProcessSlice(ops + done, slice);
-    done += slice;
-  }
-}
+  // RecordProtector already slices bursts; a second slicing loop here would only hide a caller
+  // that breaks the contract.
+  assert(n <= kMaxRecordBurst);
+  for (uint16_t i = kMaxRecordBurst; i < n; ++i) ops[i].result = RecordResult::kBackendError;
+  n = std::min(n, kMaxRecordBurst);
 
-void CryptodevQueue::ProcessSlice(AeadOp* ops, uint16_t n) {
   ++generation_;
+  if (missing_ops_ != 0) [[unlikely]] RefillOps();
   std::array<rte_crypto_op*, kMaxRecordBurst> burst;
   uint16_t count = 0;
   const void* last_session = nullptr;
@@ -248,7 +287,9 @@ void CryptodevQueue::ProcessSlice(AeadOp* ops, uint16_t n) {
   const uint8_t dev = device_.device_id_;
   uint16_t enqueued = 0;
   uint16_t returned = 0;
-  uint32_t idle_polls = 0;
+  // Set at the first poll without progress and cleared by progress, so a burst the device keeps
+  // moving never reads the TSC and a device that stops costs one poll_timeout_us.
+  uint64_t deadline = 0;
   while (returned < count) {
     bool progress = false;
     if (enqueued < count) {
@@ -261,17 +302,21 @@ void CryptodevQueue::ProcessSlice(AeadOp* ops, uint16_t n) {
     const uint16_t d = rte_cryptodev_dequeue_burst(dev, queue_pair_, out.data(), kMaxRecordBurst);
     for (uint16_t j = 0; j < d; ++j) {
       const OpPrivate* priv = PrivateOf(out[j]);
-      if (priv->generation != generation_) {
-        // Given up on in an earlier burst and already replaced: back to the pool.
-        rte_crypto_op_free(out[j]);
+      if (priv->generation != generation_) [[unlikely]] {
+        ReturnStaleOp(out[j]);
         continue;
       }
       ops[priv->slot].result = ResultOf(out[j]);
       ++returned;
     }
     progress = progress || d != 0;
-    idle_polls = progress ? 0 : idle_polls + 1;
-    if (idle_polls >= device_.config_.max_idle_polls) break;
+    if (progress) {
+      deadline = 0;
+    } else if (deadline == 0) {
+      deadline = rte_get_tsc_cycles() + device_.poll_timeout_cycles_;
+    } else if (rte_get_tsc_cycles() >= deadline) {
+      break;
+    }
   }
   for (uint16_t j = enqueued; j < count; ++j) {
     ops[PrivateOf(burst[j])->slot].result = RecordResult::kBackendBusy;
@@ -279,14 +324,86 @@ void CryptodevQueue::ProcessSlice(AeadOp* ops, uint16_t n) {
   if (returned < enqueued) RecoverLostOps(ops, n);
 }
 
-// The device still owns ops it did not return: their slots get fresh ops so later bursts do not
-// hand the device an op it is still working on.
+void CryptodevQueue::ReapStaleOps() {
+  while (stale_count_ != 0) {
+    std::array<rte_crypto_op*, kMaxRecordBurst> out;
+    const uint16_t d =
+        rte_cryptodev_dequeue_burst(device_.device_id_, queue_pair_, out.data(), kMaxRecordBurst);
+    if (d == 0) return;
+    // Between bursts every op the device returns is stale.
+    for (uint16_t j = 0; j < d; ++j) ReturnStaleOp(out[j]);
+  }
+}
+
+// Slots emptied by lost ops, and not refilled then, get spares once the pool has them again
+// (stale ops came back) and this queue is within its share.
+void CryptodevQueue::RefillOps() {
+  for (rte_crypto_op*& slot : ops_) {
+    if (slot != nullptr) continue;
+    if (held_ops_ >= kCryptodevOpsPerQueue) return;
+    slot = rte_crypto_op_alloc(device_.op_pool_, RTE_CRYPTO_OP_TYPE_SYMMETRIC);
+    if (slot == nullptr) return;
+    ++held_ops_;
+    --missing_ops_;
+  }
+}
+
+// The device still owns ops it did not return, and may yet complete them: it would write into
+// their mbufs and read their sessions. Their mbufs get a reference of ours, so the caller's free
+// of a timed-out record does not hand them to another flow; their sessions are parked by
+// DestroyKey while they are out; their slots get fresh ops so later bursts do not hand the
+// device an op it is still working on.
 void CryptodevQueue::RecoverLostOps(const AeadOp* ops, uint16_t n) {
   for (uint16_t i = 0; i < n; ++i) {
     if (ops[i].result != RecordResult::kBackendTimeout) continue;
     ++lost_ops_;
-    ops_[i] = rte_crypto_op_alloc(device_.op_pool_, RTE_CRYPTO_OP_TYPE_SYMMETRIC);
+    assert(stale_count_ < stale_.size());  // held_ops_ bounds both
+    rte_mbuf_refcnt_update(ops[i].mbuf, 1);
+    stale_[stale_count_++] = {ops_[i], ops[i].mbuf, ops[i].key.impl};
+    ops_[i] = nullptr;
+    ++missing_ops_;
   }
+  RefillOps();
+}
+
+void CryptodevQueue::ReturnStaleOp(rte_crypto_op* op) {
+  uint16_t k = 0;
+  while (k < stale_count_ && stale_[k].op != op) ++k;
+  if (k == stale_count_) {
+    // An old generation but not given up on: only a device returning an op twice does that.
+    // Left alone: freeing it again would corrupt the pool.
+    assert(false && "cryptodev returned an op it was never given");
+    return;
+  }
+  rte_pktmbuf_free(stale_[k].mbuf);
+  rte_crypto_op_free(op);
+  --held_ops_;
+  stale_[k] = stale_[--stale_count_];
+  for (uint16_t p = 0; p < parked_count_;) {
+    if (StaleOpsUse(parked_[p])) {
+      ++p;
+      continue;
+    }
+    rte_cryptodev_sym_session_free(device_.device_id_, parked_[p]);
+    parked_[p] = parked_[--parked_count_];
+  }
+}
+
+bool CryptodevQueue::StaleOpsUse(const void* session) const {
+  for (uint16_t k = 0; k < stale_count_; ++k) {
+    if (stale_[k].session == session) return true;
+  }
+  return false;
+}
+
+// The op memory itself goes with the op pool (the stopped device may still list it).
+void CryptodevQueue::ForgetStaleOps() {
+  for (uint16_t k = 0; k < stale_count_; ++k) rte_pktmbuf_free(stale_[k].mbuf);
+  stale_count_ = 0;
+  for (uint16_t p = 0; p < parked_count_; ++p) {
+    rte_cryptodev_sym_session_free(device_.device_id_, parked_[p]);
+  }
+  parked_count_ = 0;
 }
 
 }  // namespace t38relay::crypto

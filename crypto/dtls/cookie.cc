@@ -1,5 +1,6 @@
 // Stateless HelloVerifyRequest responder with the cookie wolfSSL 5.5.4 computes itself.
 #include <wolfssl/options.h>
+#include <wolfssl/wolfcrypt/error-crypt.h>
 #include <wolfssl/wolfcrypt/hmac.h>
 #include <wolfssl/wolfcrypt/random.h>
 
@@ -20,7 +21,7 @@ static_assert(kCookieLength == WC_SHA256_DIGEST_SIZE, "the cookie is one HMAC-SH
 using Cookie = std::array<uint8_t, kCookieLength>;
 
 absl::Status RngError(std::string_view what, int code) {
-  return absl::InternalError(absl::StrCat("DTLS cookie secret: ", what, " failed: ",
+  return absl::InternalError(absl::StrCat("DTLS cookie secret: ", std::string(what), " failed: ",
                                           wc_GetErrorString(code), " (", code, ")"));
 }
 

@@ -135,10 +135,20 @@ std::string_view DtlsFailureName(DtlsFailure failure) {
 DtlsEngine::DtlsEngine(const DtlsContext* context, DtlsEngineConfig config, Delegate* delegate)
     : context_(context), config_(std::move(config)), delegate_(delegate) {}
 
-DtlsEngine::~DtlsEngine() { FreeSession(); }
+// Keys still held here belong to a handshake whose fingerprint never arrived or matched.
+DtlsEngine::~DtlsEngine() {
+  WipeKeys(keys_);
+  FreeSession();
+}
 
 absl::Status DtlsEngine::Init() {
   if (config_.identity == nullptr) return absl::InvalidArgumentError("DTLS engine needs an identity");
+  // Without the source bytes wolfSSL's cookie is not bound to the source: any spoofed address
+  // could replay a cookie handed out to another.
+  if (config_.role == DtlsRole::kServer && config_.peer_address.empty()) {
+    return absl::InvalidArgumentError(
+        "a DTLS server engine needs peer_address: the source bytes its cookie was checked with");
+  }
   const bool client = config_.role == DtlsRole::kClient;
   ssl_ = wolfSSL_new(client ? context_->client_ctx_ : context_->server_ctx_);
   if (ssl_ == nullptr) return absl::ResourceExhaustedError("wolfSSL_new failed (out of memory?)");
@@ -173,8 +183,7 @@ absl::Status DtlsEngine::Init() {
     if (wolfSSL_DTLS_SetCookieSecret(ssl_, secret.data(), secret.size()) != 0) {
       return absl::InternalError("wolfSSL_DTLS_SetCookieSecret failed");
     }
-    if (!config_.peer_address.empty() &&
-        wolfSSL_dtls_set_peer(ssl_, config_.peer_address.data(),
+    if (wolfSSL_dtls_set_peer(ssl_, config_.peer_address.data(),
                               static_cast<unsigned>(config_.peer_address.size())) !=
             WOLFSSL_SUCCESS) {
       return absl::InternalError("wolfSSL_dtls_set_peer failed");
@@ -210,12 +219,17 @@ void DtlsEngine::Feed(Bytes datagram, uint64_t now_ms) {
     for (const auto& d : final_flight_) Emit(d);
     return;
   }
+  // The relay never reads application data through wolfSSL: its records go to the fast path.
+  if (config_.keep_session_for_testing) ReadApplicationDataForTesting(datagram);
+}
+
+void DtlsEngine::ReadApplicationDataForTesting(Bytes datagram) {
   if (state_ != State::kEstablished || ssl_ == nullptr) return;
   pending_input_ = datagram;
   uint8_t buf[kLargestPeerDatagram];
   int n;
   while ((n = wolfSSL_read(ssl_, buf, sizeof(buf))) > 0) {
-    delegate_->OnApplicationData(Bytes(buf, n));
+    delegate_->OnApplicationDataForTesting(Bytes(buf, n));
   }
   pending_input_ = {};
   ReportAlerts();
@@ -238,6 +252,7 @@ void DtlsEngine::Step(uint64_t now_ms, bool first) {
   step_datagrams_.clear();
   int rc;
   if (first) {
+    // Only for defect 2: the first message of a handshake is never application data.
     uint8_t scratch[kLargestPeerDatagram];
     rc = wolfSSL_read(ssl_, scratch, sizeof(scratch));  // starts the handshake too
   } else {
@@ -281,6 +296,8 @@ void DtlsEngine::HandshakeDone() {
   const bool client = wolfSSL_GetSide(ssl_) == WOLFSSL_CLIENT_END;
   keys_.send = client ? client_write : server_write;
   keys_.receive = client ? server_write : client_write;
+  SecureWipe(&client_write, sizeof(client_write));
+  SecureWipe(&server_write, sizeof(server_write));
   keys_.epoch = send_epoch_;
   keys_.next_send_sequence = send_sequence_ + 1;
   state_ = State::kAwaitingFingerprint;
@@ -293,17 +310,19 @@ void DtlsEngine::SetPeerFingerprints(std::vector<Fingerprint> fingerprints) {
 }
 
 void DtlsEngine::Establish() {
-  // Also covers fingerprints that arrived during the handshake, after the certificate passed.
-  if (!MatchesAnyFingerprint(config_.peer_fingerprints, peer_certificate_der_)) {
+  // Also covers fingerprints that arrived during the handshake, after the certificate passed. No
+  // certificate never matches: not even a fingerprint of empty input.
+  if (peer_certificate_der_.empty() ||
+      !MatchesAnyFingerprint(config_.peer_fingerprints, peer_certificate_der_)) {
     // No public API sends a fatal alert after the handshake: close_notify tells the peer.
     if (ssl_ != nullptr) wolfSSL_shutdown(ssl_);
     Fail(DtlsFailure::kFingerprintMismatch);
     return;
   }
-  const DtlsRecordKeys keys = keys_;
-  keys_ = {};
+  DtlsRecordKeys keys = keys_;
+  WipeKeys(keys_);
   state_ = State::kEstablished;
-  if (!config_.keep_session) {
+  if (!config_.keep_session_for_testing) {
     // Only the copy of the final flight is still of use: let the rest go.
     FreeSession();
     ReleaseMemory(peer_certificate_der_);
@@ -313,21 +332,24 @@ void DtlsEngine::Establish() {
     ReleaseMemory(config_.cipher_list);
     ReleaseMemory(step_datagrams_);
   }
-  delegate_->OnEstablished(keys);
+  delegate_->OnEstablished(keys);  // may destroy this engine: touch no member after it
+  WipeKeys(keys);
 }
 
 void DtlsEngine::Fail(DtlsFailure reason) {
   state_ = State::kFailed;
   deadline_ms_.reset();
-  keys_ = {};
+  WipeKeys(keys_);
   ReleaseMemory(final_flight_);
   ReleaseMemory(peer_certificate_der_);
   FreeSession();
   delegate_->OnFailed(reason);
 }
 
-bool DtlsEngine::Write(Bytes data) {
-  if (state_ != State::kEstablished || ssl_ == nullptr) return false;
+bool DtlsEngine::WriteForTesting(Bytes data) {
+  if (!config_.keep_session_for_testing || state_ != State::kEstablished || ssl_ == nullptr) {
+    return false;
+  }
   return wolfSSL_write(ssl_, data.data(), static_cast<int>(data.size())) ==
          static_cast<int>(data.size());
 }

@@ -66,14 +66,18 @@ struct DtlsEngineConfig {
   // answer has not arrived); the handshake may run but success waits for SetPeerFingerprints.
   std::vector<Fingerprint> peer_fingerprints;
   // Server: the source bytes and the secret DtlsCookieResponder::Check validated the cookie with.
+  // Required for a server (NewEngine fails without it): wolfSSL binds its cookie to these bytes.
   std::vector<uint8_t> peer_address;
   int cookie_secret_index = 0;
   // Overrides DtlsContextOptions::cipher_list for this flow.
   std::string cipher_list;
-  // Keeps the WOLFSSL object after OnEstablished so Write() and OnApplicationData work: for
-  // tests against foreign peers and benchmarks only. The keys handed off then describe the
-  // moment of the hand-off; wolfSSL and a fast path must never both send on the epoch.
-  bool keep_session = false;
+  // TESTS AND BENCHMARKS ONLY; never set in the relay. Keeps the WOLFSSL object after
+  // OnEstablished so that WriteForTesting() and Delegate::OnApplicationDataForTesting carry
+  // application data through wolfSSL (interop tests against foreign peers, checks of the handed
+  // off keys against wolfSSL's records, the wolfSSL record benchmark). The keys handed off then
+  // describe the moment of the hand-off; wolfSSL and a fast path must never both send on the
+  // epoch. Without it (the relay) the engine never reads or writes application data.
+  bool keep_session_for_testing = false;
 };
 
 class DtlsContext;
@@ -93,8 +97,8 @@ class DtlsEngine {
     virtual void OnFailed(DtlsFailure reason) = 0;
     // level 1 warning, 2 fatal; description as in RFC 5246 section 7.2.
     virtual void OnAlert(uint8_t level, uint8_t description) = 0;
-    // keep_session only: application data read by wolfSSL.
-    virtual void OnApplicationData(dataplane::Bytes) {}
+    // keep_session_for_testing only (tests, benchmarks): application data read by wolfSSL.
+    virtual void OnApplicationDataForTesting(dataplane::Bytes) {}
   };
 
   enum class State : uint8_t { kHandshaking, kAwaitingFingerprint, kEstablished, kFailed };
@@ -115,8 +119,9 @@ class DtlsEngine {
   // The peer's a=fingerprint values, e.g. from an SDP answer that arrives after the handshake.
   void SetPeerFingerprints(std::vector<Fingerprint> fingerprints);
 
-  // keep_session only, once established: sends application data through wolfSSL.
-  bool Write(dataplane::Bytes data);
+  // keep_session_for_testing only (tests, benchmarks), once established: sends application
+  // data through wolfSSL. False otherwise.
+  bool WriteForTesting(dataplane::Bytes data);
 
   State state() const { return state_; }
   // Whether the WOLFSSL object (~76 KB) still exists.
@@ -139,6 +144,7 @@ class DtlsEngine {
   void Emit(dataplane::Bytes datagram);
   void OnWolfSend(dataplane::Bytes data);
   void FreeSession();
+  void ReadApplicationDataForTesting(dataplane::Bytes datagram);
 
   const DtlsContext* context_;
   DtlsEngineConfig config_;

@@ -123,6 +123,8 @@ absl::StatusOr<Fingerprint> ParseFingerprint(std::string_view value) {
 
 bool MatchesAnyFingerprint(std::span<const Fingerprint> offered,
                            std::span<const uint8_t> certificate_der) {
+  // A missing certificate is not the empty string's certificate.
+  if (certificate_der.empty()) return false;
   bool match = false;
   for (const Fingerprint& fp : offered) {
     const Fingerprint ours = ComputeFingerprint(fp.hash, certificate_der);

@@ -38,7 +38,8 @@ std::string FormatFingerprint(const Fingerprint& fingerprint);
 // the digest must have exactly the hash's length. Unknown hashes (md5, md2) are errors.
 absl::StatusOr<Fingerprint> ParseFingerprint(std::string_view value);
 
-// Whether the certificate matches one of the fingerprints offered for it.
+// Whether the certificate matches one of the fingerprints offered for it. An empty certificate
+// (none received) matches nothing, not even the fingerprint of empty input.
 bool MatchesAnyFingerprint(std::span<const Fingerprint> offered,
                            std::span<const uint8_t> certificate_der);
 

@@ -137,12 +137,12 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, std::string_view w
   in.open(path, std::ios::binary | std::ios::ate);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", std::string(what), " file ", path));
   const std::streamoff size = in.tellg();
-  if (size < 0) return absl::NotFoundError(absl::StrCat("cannot read ", std::string(what), " file ", path));
-  std::string contents(static_cast<size_t>(size), '\0');
+  std::string contents(size > 0 ? static_cast<size_t>(size) : 0, '\0');
   in.seekg(0);
-  if (!in.read(contents.data(), size)) {
+  if (size < 0 || !in.read(contents.data(), size)) {
     SecureWipe(contents.data(), contents.size());
-    return absl::NotFoundError(absl::StrCat("cannot read ", std::string(what), " file ", path));
+    return absl::NotFoundError(
+        absl::StrCat("cannot read ", std::string(what), " file ", path));
   }
   return contents;
 }

@@ -36,7 +36,7 @@ struct DtlsRecordKeys {
 // Zeroes key material in a way the compiler may not drop as a dead store (memset before free or
 // end of scope may be removed).
 inline void SecureWipe(void* p, size_t n) {
-  if (n != 0) explicit_bzero(p, n);
+  if (p != nullptr && n != 0) explicit_bzero(p, n);
 }
 
 // Wipes both directions' keys and resets the struct to its defaults.

@@ -2,8 +2,6 @@
 #include "crypto/record/record_protector.h"
 
 #include <algorithm>
-#include <cstring>
-#include <span>
 
 #include "absl/strings/str_cat.h"
 #include "dataplane/wire/byte_reader.h"
@@ -24,11 +22,21 @@ bool IsFastPathType(uint8_t content_type) {
   return content_type == dataplane::kDtlsApplicationData || content_type == dataplane::kDtlsAlert;
 }
 
-// RFC 5288 section 3: nonce = salt (4) || explicit nonce (8).
-void WriteIv(const std::array<uint8_t, 4>& salt, Bytes explicit_nonce,
+// RFC 5288 section 3: nonce = salt (4) || explicit nonce (8). The explicit nonce is passed as a
+// value, not copied from the record: on seal those bytes were just written one by one, and an
+// 8-byte load of them stalls on store forwarding (half of SealSlice's time when it did).
+void WriteIv(const std::array<uint8_t, 4>& salt, uint64_t explicit_nonce,
              std::array<uint8_t, kGcmIvLength>& iv) {
-  std::memcpy(iv.data(), salt.data(), salt.size());
-  std::memcpy(iv.data() + salt.size(), explicit_nonce.data(), explicit_nonce.size());
+  ByteWriter writer(iv);
+  writer.WriteBytes(salt);
+  writer.WriteU64(explicit_nonce);
+}
+
+// The salts are the implicit half of each nonce (the key block's client/server_write_IV): wiped
+// rather than left in memory once a leg or an epoch lets go of them.
+template <typename Side>
+void WipeSalt(Side& side) {
+  SecureWipe(side.salt.data(), side.salt.size());
 }
 
 }  // namespace
@@ -59,6 +67,7 @@ absl::Status RecordProtector::Install(RecordLeg& leg, const DtlsRecordKeys& keys
                .epoch = keys.epoch};
 
   DestroyKey(leg.previous_.key);
+  WipeSalt(leg.previous_);
   leg.previous_ = RecordLeg::Receive();
   if (leg.current_.key && leg.current_.epoch != keys.epoch && options_.previous_epoch_grace != 0) {
     leg.previous_ = leg.current_;
@@ -77,6 +86,7 @@ absl::Status RecordProtector::Install(RecordLeg& leg, const DtlsRecordKeys& keys
 void RecordProtector::ExpirePrevious(RecordLeg& leg, uint64_t now) {
   if (leg.previous_.key && now >= leg.previous_.expires_at) {
     DestroyKey(leg.previous_.key);
+    WipeSalt(leg.previous_);
     leg.previous_ = RecordLeg::Receive();
   }
 }
@@ -85,6 +95,9 @@ void RecordProtector::Release(RecordLeg& leg) {
   DestroyKey(leg.send_.key);
   DestroyKey(leg.current_.key);
   DestroyKey(leg.previous_.key);
+  WipeSalt(leg.send_);
+  WipeSalt(leg.current_);
+  WipeSalt(leg.previous_);
   leg = RecordLeg();
 }
 
@@ -158,11 +171,7 @@ uint16_t RecordProtector::SealSlice(RecordJob* jobs, uint16_t n) {
     op.payload = job.plaintext();
     op.payload_length = plaintext_length;
     op.tag = op.payload + plaintext_length;
-    // Built from the values, not copied from the framing just written byte by byte: an 8-byte
-    // load of those bytes stalls on store forwarding (half of SealSlice's time when it did).
-    ByteWriter iv(op.iv);
-    iv.WriteBytes(send.salt);
-    iv.WriteU64(epoch_sequence);
+    WriteIv(send.salt, epoch_sequence, op.iv);
     dataplane::WriteDtlsAad(send.epoch, sequence, job.content_type, leg->version_,
                             static_cast<uint16_t>(plaintext_length), op.aad);
     op.result = RecordResult::kOk;
@@ -186,14 +195,17 @@ RecordResult RecordProtector::PrepareOpen(RecordJob& job, uint64_t now, AeadOp& 
   ByteReader reader(Bytes(job.record, job.record_length));
   uint8_t type;
   uint16_t version, epoch, length;
-  uint64_t sequence;
-  Bytes explicit_nonce;
+  uint64_t sequence, explicit_nonce;
+  // One record per job: a datagram holding several records (legal, RFC 6347 section 4.1.1) or
+  // trailing bytes fails `length != remaining` as kMalformed with the bytes untouched. Callers
+  // punt kMalformed datagrams to the handshake lcore, whose DTLS engine takes them apart (the
+  // dataplane's contract); peers send T.38 one record per datagram, so the fast path loses none.
+  static_assert(dataplane::kDtlsGcmExplicitNonceLength == 8);
   if (!reader.ReadU8(&type) || !reader.ReadU16(&version) || !reader.ReadU16(&epoch) ||
       !reader.ReadU48(&sequence) || !reader.ReadU16(&length) || length != reader.remaining() ||
       length < dataplane::kDtlsGcmOverhead ||
       length - dataplane::kDtlsGcmOverhead > kMaxRecordPlaintext ||
-      !reader.ReadBytes(dataplane::kDtlsGcmExplicitNonceLength, &explicit_nonce) ||
-      version != leg->version_) {
+      !reader.ReadU64(&explicit_nonce) || version != leg->version_) {
     return RecordResult::kMalformed;
   }
   if (!IsFastPathType(type)) return RecordResult::kBadContentType;

@@ -23,7 +23,8 @@ inline constexpr size_t kRecordSuffixLength = dataplane::kDtlsGcmTagLength;
 inline constexpr size_t kRecordOverhead = kRecordPrefixLength + kRecordSuffixLength;
 // TLSPlaintext.length limit (RFC 5246 section 6.2.1).
 inline constexpr size_t kMaxRecordPlaintext = size_t{1} << 14;
-// Records per backend pass; longer bursts are handled in slices of this size.
+// Records per backend pass: Seal and Open cut longer bursts into slices of this size, so a backend
+// is never handed more (AeadBackend::Process callers keep to it).
 inline constexpr uint16_t kMaxRecordBurst = 64;
 
 // One record of a burst: kRecordPrefixLength bytes of framing, the plaintext, the tag.
@@ -37,8 +38,13 @@ struct RecordJob {
   uint8_t content_type = dataplane::kDtlsApplicationData;
   RecordResult result = RecordResult::kOk;
 
+  // Where the plaintext is and how long: meaningful after a kOk result (Seal and Open check the
+  // length first). A job shorter than kRecordOverhead has length 0 rather than a wrapped one.
   uint8_t* plaintext() const { return record + kRecordPrefixLength; }
-  uint32_t plaintext_length() const { return record_length - kRecordOverhead; }
+  uint32_t plaintext_length() const {
+    return record_length >= kRecordOverhead ? record_length - static_cast<uint32_t>(kRecordOverhead)
+                                            : 0;
+  }
 };
 
 struct RecordOptions {

@@ -73,6 +73,9 @@ absl::StatusOr<AeadKeyHandle> SoftBackend::CreateKey(const AeadKeyMaterial& mate
 
 void SoftBackend::DestroyKey(AeadKeyHandle key) {
   auto* soft = static_cast<SoftKey*>(key.impl);
+  // The only copy of the key is the expanded one in the provider's GCM context; freeing the EVP
+  // context frees that with OPENSSL_clear_free (OpenSSL 3 aes_gcm_freectx), so it is wiped here.
+  // CreateKey keeps no copy of AeadKeyMaterial.
   EVP_CIPHER_CTX_free(soft->ctx);
   delete soft;
   --live_keys_;

@@ -1,14 +1,17 @@
 // The cryptodev backend on the software PMD vdevs: byte-identical to the software backend on mixed
 // bursts, tag checks on reused ops, in-place relaying in mbufs, session teardown, a queue pair
-// smaller than a burst. Runs with hugepages, and with --no-huge when T38_EAL_NO_HUGE=1.
+// smaller than a burst, ops a device keeps past the timeout and completes late. Runs with
+// hugepages, and with --no-huge when T38_EAL_NO_HUGE=1.
 #include "crypto/cryptodev/cryptodev_backend.h"
 
 #include <rte_cryptodev.h>
 #include <rte_eal.h>
+#include <rte_errno.h>
 #include <rte_log.h>
 #include <rte_mbuf.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -61,6 +64,52 @@ Buffer BytesOf(const rte_mbuf* m) {
   return Buffer(p, p + rte_pktmbuf_data_len(m));
 }
 
+// Stands in for a device that keeps ops past the burst's timeout. No software PMD holds an op on
+// its own (crypto_aesni_gcm/mb do the work inside dequeue), so a dequeue callback on the real
+// dequeue path (rte_cryptodev_add_deq_callback) takes what the PMD returned and reports nothing;
+// the test later enqueues those ops to the device again, which runs them once more: a late
+// completion that writes into the records' mbufs and reads their sessions.
+class HeldOps {
+ public:
+  HeldOps(uint8_t device_id, uint16_t queue_pair) : device_id_(device_id), queue_pair_(queue_pair) {
+    callback_ = rte_cryptodev_add_deq_callback(device_id, queue_pair, &Hold, this);
+    EXPECT_NE(callback_, nullptr) << rte_strerror(rte_errno);
+  }
+  ~HeldOps() {
+    if (callback_ != nullptr) {
+      EXPECT_EQ(rte_cryptodev_remove_deq_callback(device_id_, queue_pair_, callback_), 0);
+    }
+  }
+
+  bool hold = true;
+  std::vector<rte_crypto_op*> ops;
+
+  // The late completion: everything held goes back to the device, and `queue` collects it (the
+  // queue pair may be smaller than what is held).
+  void CompleteLate(CryptodevQueue& queue) {
+    hold = false;
+    for (rte_crypto_op* op : ops) op->status = RTE_CRYPTO_OP_STATUS_NOT_PROCESSED;
+    for (size_t done = 0; done < ops.size();) {
+      done += rte_cryptodev_enqueue_burst(device_id_, queue_pair_, ops.data() + done,
+                                          static_cast<uint16_t>(ops.size() - done));
+      queue.ReapStaleOps();
+    }
+    ops.clear();
+  }
+
+ private:
+  static uint16_t Hold(uint16_t, uint16_t, rte_crypto_op** ops, uint16_t n, void* arg) {
+    auto* self = static_cast<HeldOps*>(arg);
+    if (!self->hold) return n;
+    self->ops.insert(self->ops.end(), ops, ops + n);
+    return 0;
+  }
+
+  uint8_t device_id_;
+  uint16_t queue_pair_;
+  rte_cryptodev_cb* callback_ = nullptr;
+};
+
 class CryptodevBackendTest : public ::testing::TestWithParam<const char*> {
  protected:
   void SetUp() override {
@@ -71,7 +120,9 @@ class CryptodevBackendTest : public ::testing::TestWithParam<const char*> {
     // Smaller than a 64-record burst: every full burst meets a full queue pair.
     config.queue_depth = 16;
     config.max_keys = 64;
-    config.max_idle_polls = 1000;
+    config.queue_pairs = 2;  // the second shows one stuck queue does not starve another
+    // The software PMDs work inside dequeue, so a healthy burst never waits this long.
+    config.poll_timeout_us = 1000;
     absl::StatusOr<std::unique_ptr<CryptodevDevice>> device = CryptodevDevice::Open(config);
     ASSERT_TRUE(device.ok()) << device.status();
     device_ = std::move(*device);
@@ -87,7 +138,9 @@ class CryptodevBackendTest : public ::testing::TestWithParam<const char*> {
     for (RecordLeg& leg : soft_peers_) soft_protector_.Release(leg);
     if (device_) {
       EXPECT_EQ(device_->live_keys(), 0u);
-      EXPECT_EQ(device_->queue(0).lost_ops(), 0u);
+      EXPECT_EQ(device_->queue(0).lost_ops(), expected_lost_ops_);
+      EXPECT_EQ(device_->queue(0).stale_ops(), 0u);
+      EXPECT_EQ(device_->queue(0).parked_keys(), 0u);
     }
     protector_.reset();
     device_.reset();
@@ -109,6 +162,17 @@ class CryptodevBackendTest : public ::testing::TestWithParam<const char*> {
     }
   }
 
+  // Seals kBurst 50-byte records on `leg`; the mbufs go to `m`.
+  uint16_t SealFresh(RecordProtector& protector, RecordLeg& leg, uint16_t burst, rte_mbuf** m,
+                     RecordJob* jobs) {
+    for (uint16_t i = 0; i < burst; ++i) {
+      m[i] = MbufWith(Buffer(kRecordOverhead + 50, 1));
+      jobs[i] = RecordJobFor(&leg, m[i]);
+    }
+    return protector.Seal(jobs, burst);
+  }
+
+  uint64_t expected_lost_ops_ = 0;
   std::unique_ptr<CryptodevDevice> device_;
   std::unique_ptr<RecordProtector> protector_;
   SoftBackend soft_;
@@ -269,7 +333,10 @@ TEST_P(CryptodevBackendTest, ADeviceThatTakesNothingFailsTheBurstWithinTheBound)
     m[i] = MbufWith(Buffer(kRecordOverhead + 50, 1));
     jobs[i] = RecordJobFor(&legs_[i % kLegs], m[i]);
   }
+  const auto start = std::chrono::steady_clock::now();
   EXPECT_EQ(protector_->Seal(jobs, kBurst), 0);
+  // One poll_timeout_us (1 ms) per burst; a second leaves room for a loaded sanitizer run.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
   for (const RecordJob& job : jobs) EXPECT_EQ(job.result, RecordResult::kBackendBusy);
   EXPECT_EQ(device_->queue(0).lost_ops(), 0u);
   ASSERT_EQ(rte_cryptodev_start(device_->device_id()), 0);
@@ -277,6 +344,134 @@ TEST_P(CryptodevBackendTest, ADeviceThatTakesNothingFailsTheBurstWithinTheBound)
   // The queue works again, and the refused records' sequence numbers were simply skipped.
   EXPECT_EQ(protector_->Seal(jobs, kBurst), kBurst);
   rte_pktmbuf_free_bulk(m, kBurst);
+}
+
+// The reviewer's case: a burst gives up on ops the device completes later. The caller frees the
+// timed-out mbufs at once, yet none may go back to the pool (another flow would get a buffer the
+// device then writes into), and a session the late ops use must outlive its leg's Release.
+TEST_P(CryptodevBackendTest, OpsCompletedAfterTheTimeoutTouchNeitherReusedMbufsNorFreedSessions) {
+  ConnectAll();
+  CryptodevQueue& queue = device_->queue(0);
+  rte_mempool* pool = MbufPool();
+  const size_t ops_before = device_->ops_in_use();
+  HeldOps held(device_->device_id(), 0);
+
+  constexpr uint16_t kLate = 8;
+  rte_mbuf* m[kLate];
+  RecordJob jobs[kLate];
+  EXPECT_EQ(SealFresh(*protector_, legs_[0], kLate, m, jobs), 0);
+  for (const RecordJob& job : jobs) EXPECT_EQ(job.result, RecordResult::kBackendTimeout);
+  ASSERT_EQ(held.ops.size(), kLate);
+  EXPECT_EQ(queue.lost_ops(), kLate);
+  EXPECT_EQ(queue.stale_ops(), kLate);
+  EXPECT_EQ(device_->ops_in_use(), ops_before + kLate);  // the slots got spares
+
+  // The caller drops what timed out; the pool still counts those mbufs as in use, and nothing it
+  // hands out (all of it, taken now) is one of them.
+  rte_pktmbuf_free_bulk(m, kLate);
+  EXPECT_EQ(rte_mempool_in_use_count(pool), kLate);
+  std::vector<rte_mbuf*> rest(rte_mempool_avail_count(pool));
+  ASSERT_EQ(rte_pktmbuf_alloc_bulk(pool, rest.data(), static_cast<unsigned>(rest.size())), 0);
+  size_t reused = 0;
+  for (rte_mbuf* r : rest) reused += std::count(m, m + kLate, r);
+  EXPECT_EQ(reused, 0u);
+  rte_pktmbuf_free_bulk(rest.data(), static_cast<unsigned>(rest.size()));
+
+  // The leg goes away meanwhile: its receive session is freed, the send session the held ops
+  // use is parked.
+  const size_t keys_before = device_->live_keys();
+  protector_->Release(legs_[0]);
+  EXPECT_EQ(device_->live_keys(), keys_before - 1);
+  EXPECT_EQ(queue.parked_keys(), 1u);
+
+  // The device completes them; the next burst meets them and lets go of mbufs, ops and session.
+  held.hold = false;
+  for (rte_crypto_op* op : held.ops) op->status = RTE_CRYPTO_OP_STATUS_NOT_PROCESSED;
+  ASSERT_EQ(rte_cryptodev_enqueue_burst(device_->device_id(), 0, held.ops.data(), kLate), kLate);
+  held.ops.clear();
+  rte_mbuf* next;
+  RecordJob job;
+  EXPECT_EQ(SealFresh(*protector_, legs_[1], 1, &next, &job), 1);
+  EXPECT_EQ(queue.stale_ops(), 0u);
+  EXPECT_EQ(queue.parked_keys(), 0u);
+  EXPECT_EQ(device_->live_keys(), keys_before - 2);
+  EXPECT_EQ(device_->ops_in_use(), ops_before);
+  EXPECT_EQ(rte_mempool_in_use_count(pool), 1u);
+  rte_pktmbuf_free(next);
+  expected_lost_ops_ = kLate;
+}
+
+// More lost ops than a queue's spares: its slots stay empty (backend-error) while the device
+// holds them, the other queue pair keeps its share of the op pool, and once the ops come back
+// the empty slots are refilled and every op is accounted for.
+TEST_P(CryptodevBackendTest, AQueueOutOfSparesRefillsWhenItsOpsComeBackAndStarvesNoOther) {
+  ConnectAll();
+  CryptodevQueue& queue = device_->queue(0);
+  rte_mempool* pool = MbufPool();
+  const size_t ops_before = device_->ops_in_use();
+  HeldOps held(device_->device_id(), 0);
+
+  constexpr uint16_t kBurst = kMaxRecordBurst;
+  std::vector<rte_mbuf*> m(3 * kBurst);
+  RecordJob jobs[kBurst];
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_EQ(SealFresh(*protector_, legs_[round], kBurst, m.data() + round * kBurst, jobs), 0);
+    for (const RecordJob& job : jobs) EXPECT_EQ(job.result, RecordResult::kBackendTimeout);
+  }
+  EXPECT_EQ(queue.stale_ops(), 2 * kBurst);
+  EXPECT_EQ(device_->ops_in_use(), ops_before + kBurst);  // all of queue 0's share
+  EXPECT_EQ(SealFresh(*protector_, legs_[2], kBurst, m.data() + 2 * kBurst, jobs), 0);
+  for (const RecordJob& job : jobs) EXPECT_EQ(job.result, RecordResult::kBackendError);
+
+  // Queue 1 still has its ops.
+  {
+    RecordProtector other(device_->queue(1), RecordOptions{});
+    RecordLeg a, b;
+    const DtlsRecordKeys keys = MakeKeys(AeadCipher::kAes128Gcm, 77);
+    ASSERT_TRUE(other.Install(a, keys, 0).ok());
+    ASSERT_TRUE(other.Install(b, PeerOf(keys), 0).ok());
+    rte_mbuf* o[kBurst];
+    EXPECT_EQ(SealFresh(other, a, kBurst, o, jobs), kBurst);
+    rte_pktmbuf_free_bulk(o, kBurst);
+    other.Release(a);
+    other.Release(b);
+  }
+
+  rte_pktmbuf_free_bulk(m.data(), static_cast<unsigned>(m.size()));
+  EXPECT_EQ(rte_mempool_in_use_count(pool), 2u * kBurst);
+  held.CompleteLate(queue);
+  EXPECT_EQ(queue.stale_ops(), 0u);
+  EXPECT_EQ(rte_mempool_in_use_count(pool), 0u);
+  // Every op back in the pool, queue 0's empty slots too: they are filled by its next burst.
+  EXPECT_EQ(device_->ops_in_use(), ops_before - kBurst);
+
+  EXPECT_EQ(SealFresh(*protector_, legs_[3], kBurst, m.data(), jobs), kBurst);
+  rte_pktmbuf_free_bulk(m.data(), kBurst);
+  EXPECT_EQ(device_->ops_in_use(), ops_before);
+  expected_lost_ops_ = 2 * kBurst;
+}
+
+// Closing the device while it still holds ops: they get one more timeout to come back, then
+// the stopped device's mbufs and parked sessions go back to their pools.
+TEST_P(CryptodevBackendTest, ClosingTheDeviceReturnsWhatItStillHeld) {
+  ConnectAll();
+  constexpr uint16_t kLate = 4;
+  rte_mbuf* m[kLate];
+  RecordJob jobs[kLate];
+  {
+    HeldOps held(device_->device_id(), 0);
+    EXPECT_EQ(SealFresh(*protector_, legs_[2], kLate, m, jobs), 0);
+    EXPECT_EQ(device_->queue(0).stale_ops(), kLate);
+  }
+  rte_pktmbuf_free_bulk(m, kLate);
+  for (RecordLeg& leg : legs_) protector_->Release(leg);
+  for (RecordLeg& leg : peers_) protector_->Release(leg);
+  EXPECT_EQ(device_->queue(0).parked_keys(), 1u);
+  EXPECT_EQ(device_->live_keys(), 1u);
+  EXPECT_EQ(rte_mempool_in_use_count(MbufPool()), kLate);
+  protector_.reset();
+  device_.reset();
+  EXPECT_EQ(rte_mempool_in_use_count(MbufPool()), 0u);  // TearDown checks it too
 }
 
 TEST_P(CryptodevBackendTest, SessionsAreCountedAndReleased) {

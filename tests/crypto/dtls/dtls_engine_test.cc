@@ -386,6 +386,21 @@ TEST_F(CookieTest, OurCookieIsTheOneWolfsslComputes) {
                          response.begin() + result.response_length - 32));
 }
 
+TEST_F(CookieTest, ServerEngineWithoutPeerAddressIsRefused) {
+  // wolfSSL's cookie would not be bound to the source: one cookie would serve any spoofed one.
+  testing::Observed observed;
+  DtlsEngineConfig config;
+  config.role = DtlsRole::kServer;
+  config.identity = Rsa2();
+  auto server = context_->NewEngine(config, &observed);
+  ASSERT_FALSE(server.ok());
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(server.status().message().find("peer_address"), std::string::npos) << server.status();
+  // A client needs none: it talks to the address it was given.
+  config.role = DtlsRole::kClient;
+  EXPECT_TRUE(context_->NewEngine(config, &observed).ok());
+}
+
 TEST_F(CookieTest, RotationAcceptsThePreviousSecretOnce) {
   for (int rotations : {0, 1}) {
     DtlsPair pair(context_.get(), RsaPair());
@@ -393,7 +408,7 @@ TEST_F(CookieTest, RotationAcceptsThePreviousSecretOnce) {
     // Rotate while the HelloVerifyRequest is on its way to the client.
     pair.drop = [&](int flight, DtlsPair::Side, dataplane::Bytes d) {
       if (flight == 2) {
-        for (int i = 0; i < rotations; ++i) context_->cookies().Rotate();
+        for (int i = 0; i < rotations; ++i) EXPECT_TRUE(context_->cookies().Rotate().ok());
       }
       if (flight == 3) second_hello.assign(d.begin(), d.end());
       return false;
@@ -402,8 +417,10 @@ TEST_F(CookieTest, RotationAcceptsThePreviousSecretOnce) {
     ExpectEstablished(pair);
     EXPECT_EQ(pair.verify_requests, 1) << rotations;
     // One more rotation and that cookie is stale: the source is asked again.
-    context_->cookies().Rotate();
-    if (rotations == 0) context_->cookies().Rotate();
+    ASSERT_TRUE(context_->cookies().Rotate().ok());
+    if (rotations == 0) {
+      ASSERT_TRUE(context_->cookies().Rotate().ok());
+    }
     std::array<uint8_t, DtlsCookieResponder::kMaxResponseLength> response;
     EXPECT_EQ(context_->cookies().Check(second_hello, pair.client_address, response).verdict,
               DtlsCookieResponder::Verdict::kVerifyRequest);

@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "tests/crypto/dtls/child_process.h"
 #include "tests/crypto/dtls/udp_dtls_endpoint.h"
+#include "tests/test_support.h"
 
 namespace t38relay::crypto {
 namespace {

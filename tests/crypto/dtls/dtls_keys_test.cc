@@ -65,14 +65,15 @@ class DtlsKeysTest : public ::testing::TestWithParam<std::string> {
 };
 
 TEST_P(DtlsKeysTest, WolfsslRecordsOpenWithHandedOffKeys) {
-  ASSERT_TRUE(pair_->server()->Write(dataplane::Bytes(
+  ASSERT_TRUE(pair_->server()->WriteForTesting(dataplane::Bytes(
       reinterpret_cast<const uint8_t*>("t38 from wolfSSL server"), 23)));
-  ASSERT_TRUE(pair_->client()->Write(dataplane::Bytes(
+  ASSERT_TRUE(pair_->client()->WriteForTesting(dataplane::Bytes(
       reinterpret_cast<const uint8_t*>("t38 from wolfSSL client"), 23)));
   EXPECT_EQ(Open(client_leg_, pair_->sent_by_server.back()), "t38 from wolfSSL server");
   EXPECT_EQ(Open(server_leg_, pair_->sent_by_client.back()), "t38 from wolfSSL client");
   // A changed byte in a record not yet seen fails authentication.
-  ASSERT_TRUE(pair_->server()->Write(dataplane::Bytes(reinterpret_cast<const uint8_t*>("x"), 1)));
+  ASSERT_TRUE(pair_->server()->WriteForTesting(
+      dataplane::Bytes(reinterpret_cast<const uint8_t*>("x"), 1)));
   std::vector<uint8_t> tampered = pair_->sent_by_server.back();
   tampered[tampered.size() - 20] ^= 0x01;
   EXPECT_EQ(Open(client_leg_, tampered), "error:auth-failed");

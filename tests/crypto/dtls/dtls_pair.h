@@ -31,7 +31,9 @@ struct Observed : DtlsEngine::Delegate {
   void OnAlert(uint8_t level, uint8_t description) override {
     alerts.emplace_back(level, description);
   }
-  void OnApplicationData(dataplane::Bytes d) override { app_data.emplace_back(d.begin(), d.end()); }
+  void OnApplicationDataForTesting(dataplane::Bytes d) override {
+    app_data.emplace_back(d.begin(), d.end());
+  }
 };
 
 struct PairOptions {
@@ -60,7 +62,7 @@ class DtlsPair {
     config.peer_fingerprints = options_.client_expects.value_or(
         std::vector<Fingerprint>{Sha256(*options_.server_identity)});
     config.cipher_list = options_.client_ciphers;
-    config.keep_session = options_.keep_session;
+    config.keep_session_for_testing = options_.keep_session;
     auto engine = context_->NewEngine(std::move(config), &client_);
     EXPECT_TRUE(engine.ok()) << engine.status();
     client_engine_ = *std::move(engine);
@@ -126,7 +128,7 @@ class DtlsPair {
           std::vector<Fingerprint>{Sha256(*options_.client_identity)});
       config.peer_address = client_address;
       config.cookie_secret_index = result.secret_index;
-      config.keep_session = options_.keep_session;
+      config.keep_session_for_testing = options_.keep_session;
       auto engine = context_->NewEngine(std::move(config), &server_);
       ASSERT_TRUE(engine.ok()) << engine.status();
       server_engine_ = *std::move(engine);

@@ -74,5 +74,14 @@ TEST(FingerprintTest, MatchesAnyOffered) {
   EXPECT_FALSE(MatchesAnyFingerprint(std::vector<Fingerprint>{}, kAbc));
 }
 
+TEST(FingerprintTest, MissingCertificateMatchesNothing) {
+  // An SDP fingerprint of empty input must not pass a peer that sent no certificate.
+  std::vector<Fingerprint> of_empty;
+  for (FingerprintHash hash : kAllFingerprintHashes) {
+    of_empty.push_back(ComputeFingerprint(hash, std::span<const uint8_t>()));
+  }
+  EXPECT_FALSE(MatchesAnyFingerprint(of_empty, std::span<const uint8_t>()));
+}
+
 }  // namespace
 }  // namespace t38relay::crypto

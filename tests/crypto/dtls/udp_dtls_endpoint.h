@@ -38,10 +38,11 @@ inline uint16_t FreeUdpPort() {
 
 class UdpDtlsEndpoint : public DtlsEngine::Delegate {
  public:
-  // config.role decides client or server; keep_session is forced on (application data).
+  // config.role decides client or server; keep_session_for_testing is forced on (application
+  // data).
   UdpDtlsEndpoint(const DtlsContext* context, DtlsEngineConfig config)
       : context_(context), config_(std::move(config)) {
-    config_.keep_session = true;
+    config_.keep_session_for_testing = true;
     fd_ = socket(AF_INET, SOCK_DGRAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -91,7 +92,7 @@ class UdpDtlsEndpoint : public DtlsEngine::Delegate {
 
   bool Write(const std::string& text) {
     return engine_ != nullptr &&
-           engine_->Write(dataplane::Bytes(reinterpret_cast<const uint8_t*>(text.data()),
+           engine_->WriteForTesting(dataplane::Bytes(reinterpret_cast<const uint8_t*>(text.data()),
                                            text.size()));
   }
 
@@ -111,7 +112,9 @@ class UdpDtlsEndpoint : public DtlsEngine::Delegate {
   void OnAlert(uint8_t level, uint8_t description) override {
     alerts.emplace_back(level, description);
   }
-  void OnApplicationData(dataplane::Bytes d) override { received.append(d.begin(), d.end()); }
+  void OnApplicationDataForTesting(dataplane::Bytes d) override {
+    received.append(d.begin(), d.end());
+  }
 
  private:
   uint64_t NowMs() const {
