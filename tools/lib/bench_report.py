@@ -120,8 +120,9 @@ def main():
     with open(args.markdown, "w") as f:
         f.write("# Benchmark results\n\n")
         f.write("Written by `bench/run` (do not edit by hand: run it again). Medians of "
-                f"{reps} repetitions in one run on a shared, noisy machine: compare rows of the "
-                "same run, not across runs.\n\n")
+                f"{reps} repetitions in one run on a shared, noisy machine, repetitions of "
+                "different benchmarks interleaved at random: compare rows of the same run, not "
+                "across runs.\n\n")
         f.write(f"- command: `{args.command}`\n- date: {result['date']}\n")
         f.write(f"- machine: {machine['cpu']}, {machine['cpus']} CPUs at {machine['mhz']} MHz, "
                 f"{', '.join(machine['caches'])}\n")
