@@ -9,8 +9,8 @@ namespace t38relay::testing {
 
 // The EAL arguments for this machine, plus `extra` (e.g. {"--vdev=net_ring0"}).
 std::vector<std::string> EalArgs(const std::vector<std::string>& extra);
-// True when hugetlbfs is mounted and has free 2 MB pages, unless T38_EAL_NO_HUGE=1 asks for the
-// --no-huge path (so one machine can test both).
+// Whether this test program's EAL uses hugepages (dataplane/eal_args.h; T38_EAL_NO_HUGE=1 forces
+// the --no-huge path so one machine tests both).
 bool HugepagesAvailable();
 // rte_eal_init with EalArgs(extra); false (with a gtest failure) when EAL does not start.
 bool StartEal(const std::vector<std::string>& extra);

@@ -3,21 +3,18 @@
 // Items are records, so items_per_second is records/s.
 #include <benchmark/benchmark.h>
 #include <openssl/evp.h>
-#include <rte_eal.h>
-#include <rte_errno.h>
 #include <rte_mbuf.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <memory>
 #include <random>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "dataplane/eal_args.h"
 #include "crypto/cryptodev/cryptodev_backend.h"
 #include "crypto/record/record_mbuf.h"
 #include "crypto/record/record_protector.h"
@@ -248,35 +245,12 @@ void BM_RecordLegMemory(benchmark::State& state) {
 }
 BENCHMARK(BM_RecordLegMemory);
 
-bool HugepagesAvailable() {
-  std::ifstream meminfo("/proc/meminfo");
-  for (std::string line; std::getline(meminfo, line);) {
-    if (line.rfind("HugePages_Free:", 0) == 0) {
-      long pages = 0;
-      std::istringstream(line.substr(15)) >> pages;
-      // 200k sessions of ~1 KB and the pools: ask for 512 MB.
-      return pages >= 256;
-    }
-  }
-  return false;
-}
-
-bool StartEal() {
-  std::vector<std::string> args = {"record_bench", "-l", "0", "--no-pci", "--no-telemetry",
-                                   "--log-level=lib.eal:error", "--vdev=crypto_aesni_gcm0",
-                                   "--vdev=crypto_aesni_mb0"};
-  if (HugepagesAvailable()) {
-    args.push_back("--in-memory");
-  } else {
-    args.insert(args.end(), {"--no-huge", "--no-shconf", "-m", "1024"});
-  }
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  if (rte_eal_init(static_cast<int>(argv.size()), argv.data()) < 0) {
-    std::fprintf(stderr, "rte_eal_init: %s\n", rte_strerror(rte_errno));
-    return false;
-  }
-  return true;
+bool StartBenchEal() {
+  // 200k sessions of ~1.2 KB and the pools: 1 GB.
+  const std::string error = dataplane::StartEal(dataplane::EalArgs(
+      "record_bench", 1024, {"--vdev=crypto_aesni_gcm0", "--vdev=crypto_aesni_mb0"}));
+  if (!error.empty()) std::fprintf(stderr, "%s\n", error.c_str());
+  return error.empty();
 }
 
 }  // namespace
@@ -285,7 +259,7 @@ bool StartEal() {
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  if (!t38relay::crypto::StartEal()) return 1;
+  if (!t38relay::crypto::StartBenchEal()) return 1;
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;
