@@ -13,23 +13,17 @@
 namespace t38relay::dataplane {
 namespace {
 
-using ::t38relay::testing::FromHex;
-using ::t38relay::testing::ReadFileText;
-using ::t38relay::testing::TestDataDir;
 using ::t38relay::testing::ToHex;
 
 using ::t38relay::testing::kMacA;
 using ::t38relay::testing::kMacB;
-
-const std::vector<uint8_t>& Handmade(const std::string& name) {
-  return ::t38relay::testing::HandmadeFrame(name);
-}
+using ::t38relay::testing::HandmadeFrame;
 
 TEST(ArpTest, RequestParsesAndReplyMatchesKnownGoodFrame) {
   for (const auto& [request_name, reply_name] : {std::pair{"arp_request", "arp_reply"},
                                                  std::pair{"vlan_arp_request", "vlan_arp_reply"}}) {
     SCOPED_TRACE(request_name);
-    const std::vector<uint8_t> frame = Handmade(request_name);
+    const std::vector<uint8_t> frame = HandmadeFrame(request_name);
     PacketView v;
     ASSERT_EQ(ParseFrame(LinkType::kEthernet, frame, &v), WireError::kOk);
     EXPECT_EQ(v.ethertype, kEtherTypeArp);
@@ -45,7 +39,7 @@ TEST(ArpTest, RequestParsesAndReplyMatchesKnownGoodFrame) {
     size_t written = 0;
     ASSERT_EQ(BuildArpReply(v, arp, kMacB, out, &written), WireError::kOk);
     out.resize(written);
-    EXPECT_EQ(ToHex(out), ToHex(Handmade(reply_name)));
+    EXPECT_EQ(ToHex(out), ToHex(HandmadeFrame(reply_name)));
 
     PacketView reply_view;
     ASSERT_EQ(ParseFrame(LinkType::kEthernet, out, &reply_view), WireError::kOk);
@@ -65,7 +59,7 @@ TEST(ArpTest, RequestParsesAndReplyMatchesKnownGoodFrame) {
 }
 
 TEST(ArpTest, EveryTruncationIsArpTruncated) {
-  const std::vector<uint8_t> frame = Handmade("arp_request");
+  const std::vector<uint8_t> frame = HandmadeFrame("arp_request");
   const Bytes arp_bytes = Bytes(frame).subspan(14, kArpLength);
   ArpPacket arp;
   for (size_t n = 0; n < kArpLength; ++n) {
@@ -75,7 +69,7 @@ TEST(ArpTest, EveryTruncationIsArpTruncated) {
 }
 
 TEST(ArpTest, OtherHardwareProtocolsAndOperationsAreUnsupported) {
-  const std::vector<uint8_t> frame = Handmade("arp_request");
+  const std::vector<uint8_t> frame = HandmadeFrame("arp_request");
   const std::vector<uint8_t> good(frame.begin() + 14, frame.begin() + 14 + kArpLength);
   ArpPacket arp;
   for (size_t at : {1u, 2u, 4u, 5u, 7u}) {  // htype, ptype, hlen, plen, operation

@@ -14,17 +14,11 @@
 namespace t38relay::dataplane {
 namespace {
 
-using ::t38relay::testing::FromHex;
-using ::t38relay::testing::ReadFileText;
-using ::t38relay::testing::TestDataDir;
 using ::t38relay::testing::ToHex;
 
 using ::t38relay::testing::kMacA;
 using ::t38relay::testing::kMacB;
-
-const std::vector<uint8_t>& Handmade(const std::string& name) {
-  return ::t38relay::testing::HandmadeFrame(name);
-}
+using ::t38relay::testing::HandmadeFrame;
 
 PacketView Parse(Bytes frame) {
   PacketView v;
@@ -37,7 +31,7 @@ TEST(IcmpTest, EchoRequestBothFamiliesAndRepliesMatchKnownGoodFrames) {
        {std::pair{"icmp_echo_request", "icmp_echo_reply"},
         std::pair{"icmpv6_echo_request", "icmpv6_echo_reply"}}) {
     SCOPED_TRACE(request_name);
-    const std::vector<uint8_t> frame = Handmade(request_name);
+    const std::vector<uint8_t> frame = HandmadeFrame(request_name);
     const PacketView v = Parse(frame);
     IcmpEcho echo;
     ASSERT_EQ(ParseIcmpEcho(v, &echo), WireError::kOk);
@@ -51,7 +45,7 @@ TEST(IcmpTest, EchoRequestBothFamiliesAndRepliesMatchKnownGoodFrames) {
     size_t written = 0;
     ASSERT_EQ(BuildIcmpEchoReply(v, echo, kMacB, out, &written), WireError::kOk);
     out.resize(written);
-    EXPECT_EQ(ToHex(out), ToHex(Handmade(reply_name)));
+    EXPECT_EQ(ToHex(out), ToHex(HandmadeFrame(reply_name)));
 
     // The reply parses and its checksum verifies; a reply is not answered again.
     const PacketView rv = Parse(out);
@@ -68,9 +62,9 @@ TEST(IcmpTest, EchoRequestBothFamiliesAndRepliesMatchKnownGoodFrames) {
     ASSERT_EQ(ParseIcmpEcho(same, &in_place_echo), WireError::kOk);
     ASSERT_EQ(BuildIcmpEchoReply(same, in_place_echo, kMacB, in_place, &written), WireError::kOk);
     in_place.resize(written);
-    EXPECT_EQ(ToHex(in_place), ToHex(Handmade(reply_name)));
+    EXPECT_EQ(ToHex(in_place), ToHex(HandmadeFrame(reply_name)));
 
-    for (size_t n = 0; n < Handmade(reply_name).size(); ++n) {
+    for (size_t n = 0; n < HandmadeFrame(reply_name).size(); ++n) {
       std::vector<uint8_t> small(n);
       ASSERT_EQ(BuildIcmpEchoReply(v, echo, kMacB, small, &written),
                 WireError::kPacketBufferTooSmall);
@@ -80,7 +74,7 @@ TEST(IcmpTest, EchoRequestBothFamiliesAndRepliesMatchKnownGoodFrames) {
 
 TEST(IcmpTest, TruncatedAndCorruptedMessages) {
   for (const char* name : {"icmp_echo_request", "icmpv6_echo_request"}) {
-    const std::vector<uint8_t> frame = Handmade(name);
+    const std::vector<uint8_t> frame = HandmadeFrame(name);
     const PacketView v = Parse(frame);
     IcmpEcho echo;
     for (size_t n = 0; n < v.l4.size(); ++n) {
@@ -98,7 +92,7 @@ TEST(IcmpTest, TruncatedAndCorruptedMessages) {
     EXPECT_EQ(ParseIcmpEcho(Parse(bad), &echo), WireError::kIcmpBadChecksum) << name;
   }
   // A correctly summed echo header cut after type and code + checksum: truncated identifier.
-  PacketView v = Parse(Handmade("icmp_echo_request"));
+  PacketView v = Parse(HandmadeFrame("icmp_echo_request"));
   std::vector<uint8_t> short_echo = {kIcmpEchoRequest, 0, 0, 0, 0x42};
   const uint16_t c = InternetChecksum(short_echo);
   short_echo[2] = static_cast<uint8_t>(c >> 8);
@@ -108,18 +102,18 @@ TEST(IcmpTest, TruncatedAndCorruptedMessages) {
   EXPECT_EQ(ParseIcmpEcho(v, &echo), WireError::kIcmpTruncated);
 
   // Not ICMP, and fragments.
-  v = Parse(Handmade("eth_ipv4_udp"));
+  v = Parse(HandmadeFrame("eth_ipv4_udp"));
   EXPECT_EQ(ParseIcmpEcho(v, &echo), WireError::kIcmpUnsupported);
-  v = Parse(Handmade("icmp_echo_request"));
+  v = Parse(HandmadeFrame("icmp_echo_request"));
   v.fragment = true;
   v.first_fragment = true;
   EXPECT_EQ(ParseIcmpEcho(v, &echo), WireError::kIpFragment);
   // An NS is ICMPv6 but not an echo.
-  EXPECT_EQ(ParseIcmpEcho(Parse(Handmade("ndp_ns")), &echo), WireError::kIcmpUnsupported);
+  EXPECT_EQ(ParseIcmpEcho(Parse(HandmadeFrame("ndp_ns")), &echo), WireError::kIcmpUnsupported);
 }
 
 TEST(NdpTest, SolicitationParsesAndAdvertisementMatchesKnownGoodFrame) {
-  const PacketView v = Parse(Handmade("ndp_ns"));
+  const PacketView v = Parse(HandmadeFrame("ndp_ns"));
   NeighborSolicitation ns;
   ASSERT_EQ(ParseNeighborSolicitation(v, &ns), WireError::kOk);
   EXPECT_EQ(ns.target.ToString(), "2001:db8::2");
@@ -130,7 +124,7 @@ TEST(NdpTest, SolicitationParsesAndAdvertisementMatchesKnownGoodFrame) {
   size_t written = 0;
   ASSERT_EQ(BuildNeighborAdvertisement(v, ns, kMacB, out, &written), WireError::kOk);
   out.resize(written);
-  EXPECT_EQ(ToHex(out), ToHex(Handmade("ndp_na")));
+  EXPECT_EQ(ToHex(out), ToHex(HandmadeFrame("ndp_na")));
   const PacketView na = Parse(out);
   IcmpMessage message;
   ASSERT_EQ(ParseIcmp(na, &message), WireError::kOk);
@@ -146,7 +140,7 @@ TEST(NdpTest, SolicitationParsesAndAdvertisementMatchesKnownGoodFrame) {
 }
 
 TEST(NdpTest, DuplicateAddressDetectionIsAnsweredToAllNodes) {
-  const PacketView v = Parse(Handmade("ndp_ns_dad"));
+  const PacketView v = Parse(HandmadeFrame("ndp_ns_dad"));
   NeighborSolicitation ns;
   ASSERT_EQ(ParseNeighborSolicitation(v, &ns), WireError::kOk);
   EXPECT_FALSE(ns.has_source_mac);
@@ -154,7 +148,7 @@ TEST(NdpTest, DuplicateAddressDetectionIsAnsweredToAllNodes) {
   size_t written = 0;
   ASSERT_EQ(BuildNeighborAdvertisement(v, ns, kMacB, out, &written), WireError::kOk);
   out.resize(written);
-  EXPECT_EQ(ToHex(out), ToHex(Handmade("ndp_na_dad")));
+  EXPECT_EQ(ToHex(out), ToHex(HandmadeFrame("ndp_na_dad")));
 }
 
 // Re-sums an ICMPv6 message placed in a copy of frame's view so that only the NDP rule is wrong.
@@ -171,12 +165,12 @@ PacketView WithMessage(const PacketView& v, std::vector<uint8_t>* message) {
 
 TEST(NdpTest, ValidityChecksOfRfc4861Section7_1_1) {
   NeighborSolicitation ns;
-  EXPECT_EQ(ParseNeighborSolicitation(Parse(Handmade("ndp_ns_hop_limit_64")), &ns),
+  EXPECT_EQ(ParseNeighborSolicitation(Parse(HandmadeFrame("ndp_ns_hop_limit_64")), &ns),
             WireError::kNdpBadHopLimit);
-  EXPECT_EQ(ParseNeighborSolicitation(Parse(Handmade("ndp_ns_option_length_0")), &ns),
+  EXPECT_EQ(ParseNeighborSolicitation(Parse(HandmadeFrame("ndp_ns_option_length_0")), &ns),
             WireError::kNdpBadOption);
 
-  const PacketView v = Parse(Handmade("ndp_ns"));
+  const PacketView v = Parse(HandmadeFrame("ndp_ns"));
   const std::vector<uint8_t> good(v.l4.begin(), v.l4.end());
   // Shorter than 24 bytes, yet correctly summed.
   for (size_t n = 4; n < 24; ++n) {
@@ -217,11 +211,11 @@ TEST(NdpTest, ValidityChecksOfRfc4861Section7_1_1) {
   dad.dst = v.src;
   EXPECT_EQ(ParseNeighborSolicitation(WithMessage(dad, &m), &ns), WireError::kNdpBadDestination);
   // A bad checksum.
-  std::vector<uint8_t> frame = Handmade("ndp_ns");
+  std::vector<uint8_t> frame = HandmadeFrame("ndp_ns");
   frame.back() ^= 1;
   EXPECT_EQ(ParseNeighborSolicitation(Parse(frame), &ns), WireError::kIcmpBadChecksum);
   // IPv4 is not NDP.
-  EXPECT_EQ(ParseNeighborSolicitation(Parse(Handmade("icmp_echo_request")), &ns),
+  EXPECT_EQ(ParseNeighborSolicitation(Parse(HandmadeFrame("icmp_echo_request")), &ns),
             WireError::kIcmpUnsupported);
 }
 
