@@ -1,8 +1,6 @@
 // Tests of ARP parsing and replies against hand-made, tshark-checked frames (tests/data/packet).
 #include "dataplane/wire/arp.h"
 
-#include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 

@@ -1,8 +1,6 @@
 // Tests of ICMP/ICMPv6 echo and NDP against hand-made, tshark-checked frames (tests/data/packet).
 #include "dataplane/wire/icmp.h"
 
-#include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 
