@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -56,6 +57,15 @@ std::string ToHex(const std::vector<uint8_t>& bytes) {
   // Debian's Abseil has its own string_view type (not an alias of std::string_view).
   return absl::BytesToHexString(
       absl::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+}
+
+std::vector<std::string> SplitFields(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::string field;
+  std::istringstream in(s);
+  while (std::getline(in, field, sep)) out.push_back(field);
+  if (!s.empty() && s.back() == sep) out.emplace_back();
+  return out;
 }
 
 std::string Shell(const std::string& command) {

@@ -20,6 +20,9 @@ std::string ReadFileText(const std::string& path);
 // "0a1b..." (whitespace ignored) to bytes; fails the current test on bad hex.
 std::vector<uint8_t> FromHex(std::string_view hex);
 std::string ToHex(const std::vector<uint8_t>& bytes);
+// Fields of a tab- or comma-separated line: "" gives no field, a trailing separator an empty last
+// one (tshark's -T fields output).
+std::vector<std::string> SplitFields(const std::string& s, char sep);
 // Runs a shell command and returns what it wrote to standard output ("" if it cannot start).
 std::string Shell(const std::string& command);
 

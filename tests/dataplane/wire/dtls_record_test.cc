@@ -15,18 +15,9 @@ namespace {
 
 using ::t38relay::testing::FromHex;
 using ::t38relay::testing::ReadFileText;
+using ::t38relay::testing::SplitFields;
 using ::t38relay::testing::TestDataDir;
 using ::t38relay::testing::ToHex;
-
-std::vector<std::string> Split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  if (s.empty()) return out;
-  std::string field;
-  std::istringstream in(s);
-  while (std::getline(in, field, sep)) out.push_back(field);
-  if (s.back() == sep) out.emplace_back();
-  return out;
-}
 
 std::string Join(const std::vector<uint64_t>& values, bool hex4 = false) {
   std::string out;
@@ -52,10 +43,10 @@ TEST(DtlsCaptureTest, RecordsAndHandshakeHeadersAgreeWithTshark) {
     std::istringstream in(ReadFileText(entry.path().string()));
     std::string line;
     while (std::getline(in, line)) {
-      const auto f = Split(line, '\t');
+      const auto f = SplitFields(line, '\t');
       ASSERT_EQ(f.size(), 12u) << line.substr(0, 40);
       SCOPED_TRACE(entry.path().filename().string() + " frame " + f[0]);
-      const std::vector<uint8_t> payload = FromHex(Split(f[11], ',').back());
+      const std::vector<uint8_t> payload = FromHex(SplitFields(f[11], ',').back());
       DtlsDatagram d;
       ASSERT_EQ(SplitDtlsRecords(payload, &d), WireError::kOk);
       ++datagrams;

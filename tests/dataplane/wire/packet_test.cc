@@ -18,20 +18,12 @@ namespace {
 
 using ::t38relay::testing::FromHex;
 using ::t38relay::testing::ReadFileText;
+using ::t38relay::testing::SplitFields;
 using ::t38relay::testing::TestDataDir;
 using ::t38relay::testing::ToHex;
 
-std::vector<std::string> Split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::string field;
-  std::istringstream in(s);
-  while (std::getline(in, field, sep)) out.push_back(field);
-  if (!s.empty() && s.back() == sep) out.emplace_back();
-  return out;
-}
-
 std::string First(const std::string& multi) {
-  const auto parts = Split(multi, ',');
+  const auto parts = SplitFields(multi, ',');
   return parts.empty() ? "" : parts[0];
 }
 
@@ -118,7 +110,7 @@ struct CaptureCounts {
 // True for tshark protocol paths like eth:ethertype[:vlan:ethertype...]:ip:udp[:...], where the
 // outermost UDP is right on top of the first IP header.
 bool IsDirectUdp(const std::string& protocols) {
-  const auto t = Split(protocols, ':');
+  const auto t = SplitFields(protocols, ':');
   if (t.size() < 4 || (t[0] != "eth" && t[0] != "sll") || t[1] != "ethertype") return false;
   size_t i = 2;
   while (i + 1 < t.size() && (t[i] == "vlan" || t[i] == "ieee8021ad") && t[i + 1] == "ethertype") {
@@ -134,7 +126,7 @@ CaptureCounts CheckCapture(const std::filesystem::path& path) {
   std::istringstream in(ReadFileText(path.string()));
   std::string line;
   while (std::getline(in, line)) {
-    const auto f = Split(line, '\t');
+    const auto f = SplitFields(line, '\t');
     if (f.size() != 19) {
       ADD_FAILURE() << path << ": bad line " << line.substr(0, 40);
       continue;
@@ -157,7 +149,7 @@ CaptureCounts CheckCapture(const std::filesystem::path& path) {
     if (expected != WireError::kOk) ++counts.checksum_errors;
 
     if (!f[2].empty()) {
-      const auto ids = Split(f[2], ',');
+      const auto ids = SplitFields(f[2], ',');
       EXPECT_EQ(v.ethernet.vlan_count, ids.size());
       for (size_t i = 0; i < ids.size() && i < kMaxVlanTags; ++i) {
         EXPECT_EQ(v.ethernet.vlans[i].id(), std::stoi(ids[i]));
