@@ -1,6 +1,8 @@
 // DPDK EAL arguments for this machine: hugepages when it has them, --no-huge otherwise.
 #include "dataplane/eal_args.h"
 
+#include <sched.h>
+
 #include <rte_eal.h>
 #include <rte_errno.h>
 
@@ -46,6 +48,19 @@ std::string StartEal(std::vector<std::string> args) {
     return std::string("rte_eal_init: ") + rte_strerror(rte_errno);
   }
   return "";
+}
+
+std::vector<unsigned> AllowedCpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  std::vector<unsigned> cpus;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+    for (unsigned cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+      if (CPU_ISSET(cpu, &set)) cpus.push_back(cpu);
+    }
+  }
+  if (cpus.empty()) cpus.push_back(0);
+  return cpus;
 }
 
 }  // namespace t38relay::dataplane

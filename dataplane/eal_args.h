@@ -18,6 +18,9 @@ bool HugepagesAvailable(size_t megabytes);
 std::vector<std::string> EalArgs(const std::string& program, size_t megabytes,
                                  const std::vector<std::string>& extra);
 
+// The CPUs this process may run on (sched_getaffinity), ascending.
+std::vector<unsigned> AllowedCpus();
+
 // rte_eal_init with those arguments; "" on success, else what EAL said.
 std::string StartEal(std::vector<std::string> args);
 

@@ -288,6 +288,8 @@ void DtlsEngine::HandshakeDone() {
     return;
   }
   const AeadCipher cipher = key_size == 16 ? AeadCipher::kAes128Gcm : AeadCipher::kAes256Gcm;
+  // wolfSSL's cipher suite table is static: the name outlives the session.
+  if (const char* name = wolfSSL_get_cipher_name(ssl_)) cipher_suite_ = name;
   AeadKeyMaterial client_write{cipher}, server_write{cipher};
   std::copy_n(wolfSSL_GetClientWriteKey(ssl_), key_size, client_write.key.begin());
   std::copy_n(wolfSSL_GetClientWriteIV(ssl_), 4, client_write.salt.begin());

@@ -128,6 +128,9 @@ class DtlsEngine {
   bool has_session() const { return ssl_ != nullptr; }
   // The largest datagram sent so far.
   size_t largest_datagram() const { return largest_datagram_; }
+  // The negotiated suite in OpenSSL spelling ("ECDHE-RSA-AES128-GCM-SHA256") once the handshake
+  // is done, "" before; static storage, valid after the session is freed.
+  std::string_view cipher_suite() const { return cipher_suite_; }
 
  private:
   friend class DtlsContext;
@@ -161,6 +164,7 @@ class DtlsEngine {
   uint16_t send_epoch_ = 0;
   uint64_t send_sequence_ = 0;
   size_t largest_datagram_ = 0;
+  std::string_view cipher_suite_;
   std::vector<uint8_t> peer_certificate_der_;
   DtlsRecordKeys keys_{};
   // The datagrams of the server's final flight (ChangeCipherSpec + Finished): wolfSSL never

@@ -52,4 +52,25 @@ std::string SocketAddress::ToString() const {
   return out;
 }
 
+std::optional<IpAddress> ParseIpAddress(std::string_view text) {
+  // inet_pton needs a terminated string; the longest IPv6 text is 45 characters.
+  char buffer[64];
+  if (text.empty() || text.size() >= sizeof(buffer) ||
+      text.find('\0') != std::string_view::npos) {
+    return std::nullopt;
+  }
+  std::memcpy(buffer, text.data(), text.size());
+  buffer[text.size()] = '\0';
+  IpAddress a;
+  if (inet_pton(AF_INET, buffer, a.bytes.data()) == 1) {
+    a.family = IpFamily::kV4;
+    return a;
+  }
+  if (inet_pton(AF_INET6, buffer, a.bytes.data()) == 1) {
+    a.family = IpFamily::kV6;
+    return a;
+  }
+  return std::nullopt;
+}
+
 }  // namespace t38relay::dataplane

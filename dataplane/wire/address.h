@@ -3,7 +3,9 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace t38relay::dataplane {
 
@@ -30,5 +32,8 @@ struct SocketAddress {
   std::string ToString() const;
   friend bool operator==(const SocketAddress&, const SocketAddress&) = default;
 };
+
+// Dotted quad or any IPv6 text inet_pton takes (no zone, no brackets); nullopt otherwise.
+std::optional<IpAddress> ParseIpAddress(std::string_view text);
 
 }  // namespace t38relay::dataplane

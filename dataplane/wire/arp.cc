@@ -1,4 +1,5 @@
-// ARP for IPv4 over Ethernet (RFC 826): parsing, and the reply to a request for one of our addresses.
+// ARP for IPv4 over Ethernet (RFC 826): parsing, requests, and the reply to a request for one of
+// our addresses.
 #include "dataplane/wire/arp.h"
 
 namespace t38relay::dataplane {
@@ -6,6 +7,28 @@ namespace {
 
 constexpr uint16_t kArpHardwareEthernet = 1;
 constexpr size_t kEthernetMinFrame = 60;
+
+// An Ethernet frame carrying one ARP packet, padded to the minimum frame size.
+WireError WriteArpFrame(const EthernetHeader& ethernet, uint16_t operation,
+                        const MacAddress& sender_mac, const IpAddress& sender_ip,
+                        const MacAddress& target_mac, const IpAddress& target_ip,
+                        MutableBytes out, size_t* written) {
+  ByteWriter w(out);
+  WriteEthernetHeader(ethernet, kEtherTypeArp, &w);
+  w.WriteU16(kArpHardwareEthernet);
+  w.WriteU16(kEtherTypeIpv4);
+  w.WriteU8(6);
+  w.WriteU8(4);
+  w.WriteU16(operation);
+  w.WriteBytes(sender_mac);
+  w.WriteBytes(Bytes(sender_ip.bytes.data(), 4));
+  w.WriteBytes(target_mac);
+  w.WriteBytes(Bytes(target_ip.bytes.data(), 4));
+  if (w.length() < kEthernetMinFrame) w.WriteZeros(kEthernetMinFrame - w.length());
+  if (!w.ok()) return WireError::kPacketBufferTooSmall;
+  *written = w.length();
+  return WireError::kOk;
+}
 
 }  // namespace
 
@@ -41,21 +64,21 @@ WireError BuildArpReply(const PacketView& request_frame, const ArpPacket& reques
   EthernetHeader ethernet = ReplyEthernetHeader(request_frame.ethernet, our_mac);
   // RFC 826: the reply goes to the sender hardware address the request carried.
   ethernet.dst = request.sender_mac;
-  ByteWriter w(out);
-  WriteEthernetHeader(ethernet, kEtherTypeArp, &w);
-  w.WriteU16(kArpHardwareEthernet);
-  w.WriteU16(kEtherTypeIpv4);
-  w.WriteU8(6);
-  w.WriteU8(4);
-  w.WriteU16(kArpReply);
-  w.WriteBytes(our_mac);
-  w.WriteBytes(Bytes(request.target_ip.bytes.data(), 4));
-  w.WriteBytes(request.sender_mac);
-  w.WriteBytes(Bytes(request.sender_ip.bytes.data(), 4));
-  if (w.length() < kEthernetMinFrame) w.WriteZeros(kEthernetMinFrame - w.length());
-  if (!w.ok()) return WireError::kPacketBufferTooSmall;
-  *written = w.length();
-  return WireError::kOk;
+  return WriteArpFrame(ethernet, kArpReply, our_mac, request.target_ip, request.sender_mac,
+                       request.sender_ip, out, written);
+}
+
+WireError BuildArpRequest(const MacAddress& our_mac, const IpAddress& our_ip,
+                          const IpAddress& target_ip, MutableBytes out, size_t* written) {
+  if (our_ip.family != IpFamily::kV4 || target_ip.family != IpFamily::kV4) {
+    return WireError::kArpUnsupported;
+  }
+  EthernetHeader ethernet;
+  ethernet.dst = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+  ethernet.src = our_mac;
+  // RFC 826: the target hardware address is what the request asks for (zero).
+  return WriteArpFrame(ethernet, kArpRequest, our_mac, our_ip, MacAddress{}, target_ip, out,
+                       written);
 }
 
 }  // namespace t38relay::dataplane

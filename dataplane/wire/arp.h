@@ -32,4 +32,9 @@ WireError ParseArp(Bytes l3, ArpPacket* out);
 WireError BuildArpReply(const PacketView& request_frame, const ArpPacket& request,
                         const MacAddress& our_mac, MutableBytes out, size_t* written);
 
+// The broadcast request asking who has target_ip, from our_mac and our_ip (both IPv4; our_ip may be
+// 0.0.0.0 for an RFC 5227 probe), target hardware address zero. Padded to 60 bytes, untagged.
+WireError BuildArpRequest(const MacAddress& our_mac, const IpAddress& our_ip,
+                          const IpAddress& target_ip, MutableBytes out, size_t* written);
+
 }  // namespace t38relay::dataplane

@@ -132,6 +132,27 @@ WireError BuildIcmpEchoReply(const PacketView& request_packet, const IcmpEcho& r
 }
 
 // RFC 4861 section 4.3: reserved (4), target address (16), options.
+namespace {
+
+// The NDP options after the fixed part (RFC 4861 section 4.6: type, length in units of 8 octets,
+// 0 invalid, data): finds the link-layer address option of `wanted` type; false on a bad option.
+bool ReadLinkLayerOption(ByteReader& r, uint8_t wanted, bool* found, MacAddress* mac) {
+  *found = false;
+  while (!r.empty()) {
+    uint8_t type, length;
+    Bytes data;
+    if (!r.ReadU8(&type) || !r.ReadU8(&length)) return false;
+    if (length == 0 || !r.ReadBytes(size_t{length} * 8 - 2, &data)) return false;
+    if (type == wanted) {
+      *found = true;
+      ByteReader(data).CopyBytes(6, mac->data());
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 WireError ParseNeighborSolicitation(const PacketView& packet, NeighborSolicitation* out) {
   if (packet.family != IpFamily::kV6) return WireError::kIcmpUnsupported;
   IcmpMessage message;
@@ -145,19 +166,9 @@ WireError ParseNeighborSolicitation(const PacketView& packet, NeighborSolicitati
   if (!r.Skip(4) || !r.ReadBytes(16, &target)) return WireError::kNdpTruncated;
   out->target = IpAddress::V6Bytes(target.data());
   if (target[0] == 0xFF) return WireError::kNdpBadTarget;
-  out->has_source_mac = false;
-  // Section 4.6: type, length in units of 8 octets (0 is invalid), data.
-  while (!r.empty()) {
-    uint8_t type, length;
-    Bytes data;
-    if (!r.ReadU8(&type) || !r.ReadU8(&length)) return WireError::kNdpBadOption;
-    if (length == 0 || !r.ReadBytes(size_t{length} * 8 - 2, &data)) {
-      return WireError::kNdpBadOption;
-    }
-    if (type == kNdpOptionSourceLinkLayer) {
-      out->has_source_mac = true;
-      ByteReader(data).CopyBytes(6, out->source_mac.data());
-    }
+  if (!ReadLinkLayerOption(r, kNdpOptionSourceLinkLayer, &out->has_source_mac,
+                           &out->source_mac)) {
+    return WireError::kNdpBadOption;
   }
   if (IsUnspecified(packet.src)) {
     if (out->has_source_mac) return WireError::kNdpBadOption;
@@ -196,6 +207,60 @@ WireError BuildNeighborAdvertisement(const PacketView& ns_packet, const Neighbor
   w.WriteBytes(our_mac);
   return WriteIcmpFrame(ethernet, ns.target, dst, kNdpHopLimit, kNdpNeighborAdvertisement,
                         kBodyLength, out, written);
+}
+
+// RFC 4861 section 4.3, sent as section 7.2.2 says: reserved (4), target address (16), source
+// link-layer address option.
+WireError BuildNeighborSolicitation(const MacAddress& our_mac, const IpAddress& our_ip,
+                                    const IpAddress& target, MutableBytes out, size_t* written) {
+  if (our_ip.family != IpFamily::kV6 || target.family != IpFamily::kV6 || target.bytes[0] == 0xFF) {
+    return WireError::kIcmpUnsupported;
+  }
+  std::array<uint8_t, 16> group = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff};
+  std::copy(target.bytes.begin() + 13, target.bytes.end(), group.begin() + 13);
+  EthernetHeader ethernet;
+  ethernet.dst = {0x33, 0x33, 0xff, target.bytes[13], target.bytes[14], target.bytes[15]};
+  ethernet.src = our_mac;
+  const size_t body_at = IcmpFrameHeaderLength(ethernet, IpFamily::kV6);
+  constexpr size_t kBodyLength = 4 + 16 + 8;
+  if (body_at > out.size() || kBodyLength > out.size() - body_at) {
+    return WireError::kPacketBufferTooSmall;
+  }
+  ByteWriter w(out.subspan(body_at, kBodyLength));
+  w.WriteZeros(4);
+  w.WriteBytes(Bytes(target.bytes.data(), 16));
+  w.WriteU8(kNdpOptionSourceLinkLayer);
+  w.WriteU8(1);
+  w.WriteBytes(our_mac);
+  return WriteIcmpFrame(ethernet, our_ip, IpAddress::V6Bytes(group.data()), kNdpHopLimit,
+                        kNdpNeighborSolicitation, kBodyLength, out, written);
+}
+
+// RFC 4861 section 4.4: flags (R, S, O) and reserved (4), target address (16), options.
+WireError ParseNeighborAdvertisement(const PacketView& packet, NeighborAdvertisement* out) {
+  if (packet.family != IpFamily::kV6) return WireError::kIcmpUnsupported;
+  IcmpMessage message;
+  if (WireError e = ParseIcmp(packet, &message); e != WireError::kOk) return e;
+  if (message.type != kNdpNeighborAdvertisement || message.code != 0) {
+    return WireError::kIcmpUnsupported;
+  }
+  if (packet.ttl != kNdpHopLimit) return WireError::kNdpBadHopLimit;
+  ByteReader r(message.body);
+  Bytes target;
+  if (!r.ReadU8(&out->flags) || !r.Skip(3) || !r.ReadBytes(16, &target)) {
+    return WireError::kNdpTruncated;
+  }
+  out->flags &= kNdpFlagRouter | kNdpFlagSolicited | kNdpFlagOverride;
+  out->target = IpAddress::V6Bytes(target.data());
+  if (target[0] == 0xFF) return WireError::kNdpBadTarget;
+  if (!ReadLinkLayerOption(r, kNdpOptionTargetLinkLayer, &out->has_target_mac,
+                           &out->target_mac)) {
+    return WireError::kNdpBadOption;
+  }
+  if (packet.dst.bytes[0] == 0xFF && (out->flags & kNdpFlagSolicited) != 0) {
+    return WireError::kNdpBadDestination;
+  }
+  return WireError::kOk;
 }
 
 }  // namespace t38relay::dataplane

@@ -69,4 +69,23 @@ WireError ParseNeighborSolicitation(const PacketView& packet, NeighborSolicitati
 WireError BuildNeighborAdvertisement(const PacketView& ns_packet, const NeighborSolicitation& ns,
                                      const MacAddress& our_mac, MutableBytes out, size_t* written);
 
+// The Neighbor Solicitation resolving `target` (RFC 4861 section 7.2.2): from our_ip with our_mac as
+// the source link-layer option, to the target's solicited-node multicast group ff02::1:ffXX:XXXX
+// (RFC 4291 section 2.7.1) and its Ethernet mapping 33:33:ff:XX:XX:XX (RFC 2464 section 7), hop
+// limit 255, untagged. Both addresses IPv6 (else kIcmpUnsupported), target unicast.
+WireError BuildNeighborSolicitation(const MacAddress& our_mac, const IpAddress& our_ip,
+                                    const IpAddress& target, MutableBytes out, size_t* written);
+
+struct NeighborAdvertisement {
+  uint8_t flags = 0;  // kNdpFlagRouter | kNdpFlagSolicited | kNdpFlagOverride
+  IpAddress target;
+  bool has_target_mac = false;  // the Target Link-Layer Address option
+  MacAddress target_mac{};
+};
+
+// RFC 4861 section 7.1.2 validity: hop limit 255 (kNdpBadHopLimit), code 0, checksum, at least 24
+// bytes (kNdpTruncated), no option of length 0 or past the end (kNdpBadOption), a unicast target
+// (kNdpBadTarget), and Solicited clear when sent to a multicast address (kNdpBadDestination).
+WireError ParseNeighborAdvertisement(const PacketView& packet, NeighborAdvertisement* out);
+
 }  // namespace t38relay::dataplane

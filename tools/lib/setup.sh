@@ -7,7 +7,8 @@ T38_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev libpcap-dev libssl-dev
   openssl gnutls-bin
-  iproute2
+  # integration tests: peers in network namespaces, ping, a real ICE agent
+  iproute2 iputils-ping python3-aioice
 )
 
 t38_install_packages() {

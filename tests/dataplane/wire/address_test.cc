@@ -24,5 +24,17 @@ TEST(AddressTest, ComparesWholeValues) {
   EXPECT_EQ(IpAddress::V4(0).size(), 4u);
 }
 
+TEST(ParseIpAddressTest, ParsesBothFamiliesAndRejectsTheRest) {
+  EXPECT_EQ(ParseIpAddress("198.18.0.1")->ToString(), "198.18.0.1");
+  EXPECT_EQ(ParseIpAddress("fd00:198:18::1")->ToString(), "fd00:198:18::1");
+  EXPECT_EQ(ParseIpAddress("::ffff:1.2.3.4")->family, IpFamily::kV6);
+  for (const char* bad : {"", "198.18.0.300", "1.2.3", "[::1]", "fe80::1%eth0", "host",
+                          "198.18.0.1 "}) {
+    EXPECT_FALSE(ParseIpAddress(bad).has_value()) << bad;
+  }
+  EXPECT_FALSE(ParseIpAddress(std::string(100, '1')).has_value());
+  EXPECT_FALSE(ParseIpAddress(std::string_view("1.2.3.4\0junk", 12)).has_value());
+}
+
 }  // namespace
 }  // namespace t38relay::dataplane

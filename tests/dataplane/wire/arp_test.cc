@@ -80,5 +80,24 @@ TEST(ArpTest, OtherHardwareProtocolsAndOperationsAreUnsupported) {
   EXPECT_EQ(ParseArp(rarp, &arp), WireError::kArpUnsupported);
 }
 
+TEST(ArpTest, RequestMatchesKnownGoodFrame) {
+  const IpAddress ours = *ParseIpAddress("198.18.0.1");
+  const IpAddress target = *ParseIpAddress("198.18.0.2");
+  std::vector<uint8_t> out(100);
+  size_t written = 0;
+  ASSERT_EQ(BuildArpRequest(kMacA, ours, target, out, &written), WireError::kOk);
+  out.resize(written);
+  EXPECT_EQ(ToHex(out), ToHex(HandmadeFrame("arp_request")));
+
+  for (size_t n = 0; n < written; ++n) {
+    std::vector<uint8_t> small(n);
+    ASSERT_EQ(BuildArpRequest(kMacA, ours, target, small, &written),
+              WireError::kPacketBufferTooSmall);
+  }
+  const IpAddress v6 = *ParseIpAddress("2001:db8::1");
+  EXPECT_EQ(BuildArpRequest(kMacA, v6, target, out, &written), WireError::kArpUnsupported);
+  EXPECT_EQ(BuildArpRequest(kMacA, ours, IpAddress{}, out, &written), WireError::kArpUnsupported);
+}
+
 }  // namespace
 }  // namespace t38relay::dataplane

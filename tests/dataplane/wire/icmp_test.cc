@@ -217,5 +217,80 @@ TEST(NdpTest, ValidityChecksOfRfc4861Section7_1_1) {
             WireError::kIcmpUnsupported);
 }
 
+TEST(NdpTest, SolicitationBuilderMatchesKnownGoodFrame) {
+  const IpAddress ours = *ParseIpAddress("2001:db8::1");
+  const IpAddress target = *ParseIpAddress("2001:db8::2");
+  std::vector<uint8_t> out(200);
+  size_t written = 0;
+  ASSERT_EQ(BuildNeighborSolicitation(kMacA, ours, target, out, &written), WireError::kOk);
+  out.resize(written);
+  EXPECT_EQ(ToHex(out), ToHex(HandmadeFrame("ndp_ns")));
+  NeighborSolicitation ns;
+  ASSERT_EQ(ParseNeighborSolicitation(Parse(out), &ns), WireError::kOk);
+  EXPECT_EQ(ns.target, target);
+
+  for (size_t n = 0; n < written; ++n) {
+    std::vector<uint8_t> small(n);
+    ASSERT_EQ(BuildNeighborSolicitation(kMacA, ours, target, small, &written),
+              WireError::kPacketBufferTooSmall);
+  }
+  std::vector<uint8_t> big(200);
+  const IpAddress v4 = *ParseIpAddress("198.18.0.1");
+  EXPECT_EQ(BuildNeighborSolicitation(kMacA, v4, target, big, &written),
+            WireError::kIcmpUnsupported);
+  EXPECT_EQ(BuildNeighborSolicitation(kMacA, ours, *ParseIpAddress("ff02::1"), big, &written),
+            WireError::kIcmpUnsupported);
+}
+
+TEST(NdpTest, AdvertisementParses) {
+  NeighborAdvertisement na;
+  ASSERT_EQ(ParseNeighborAdvertisement(Parse(HandmadeFrame("ndp_na")), &na), WireError::kOk);
+  EXPECT_EQ(na.flags, kNdpFlagSolicited | kNdpFlagOverride);
+  EXPECT_EQ(na.target.ToString(), "2001:db8::2");
+  EXPECT_TRUE(na.has_target_mac);
+  EXPECT_EQ(na.target_mac, kMacB);
+  // The answer to duplicate address detection: to all-nodes, Solicited clear.
+  ASSERT_EQ(ParseNeighborAdvertisement(Parse(HandmadeFrame("ndp_na_dad")), &na), WireError::kOk);
+  EXPECT_EQ(na.flags, kNdpFlagOverride);
+
+  const PacketView v = Parse(HandmadeFrame("ndp_na"));
+  const std::vector<uint8_t> good(v.l4.begin(), v.l4.end());
+  for (size_t n = 4; n < 24; ++n) {
+    std::vector<uint8_t> m(good.begin(), good.begin() + n);
+    EXPECT_EQ(ParseNeighborAdvertisement(WithMessage(v, &m), &na), WireError::kNdpTruncated) << n;
+  }
+  std::vector<uint8_t> m(good.begin(), good.begin() + 24);
+  ASSERT_EQ(ParseNeighborAdvertisement(WithMessage(v, &m), &na), WireError::kOk);
+  EXPECT_FALSE(na.has_target_mac);
+  m = good;
+  m[25] = 0;
+  EXPECT_EQ(ParseNeighborAdvertisement(WithMessage(v, &m), &na), WireError::kNdpBadOption);
+  m = good;
+  m[25] = 2;
+  EXPECT_EQ(ParseNeighborAdvertisement(WithMessage(v, &m), &na), WireError::kNdpBadOption);
+  m = good;
+  m[8] = 0xFF;
+  EXPECT_EQ(ParseNeighborAdvertisement(WithMessage(v, &m), &na), WireError::kNdpBadTarget);
+  m = good;
+  m[1] = 1;
+  EXPECT_EQ(ParseNeighborAdvertisement(WithMessage(v, &m), &na), WireError::kIcmpUnsupported);
+  // Solicited to a multicast destination.
+  PacketView multicast = v;
+  multicast.dst = *ParseIpAddress("ff02::1");
+  m = good;
+  EXPECT_EQ(ParseNeighborAdvertisement(WithMessage(multicast, &m), &na),
+            WireError::kNdpBadDestination);
+  PacketView hop = v;
+  hop.ttl = 64;
+  EXPECT_EQ(ParseNeighborAdvertisement(hop, &na), WireError::kNdpBadHopLimit);
+  std::vector<uint8_t> frame = HandmadeFrame("ndp_na");
+  frame.back() ^= 1;
+  EXPECT_EQ(ParseNeighborAdvertisement(Parse(frame), &na), WireError::kIcmpBadChecksum);
+  EXPECT_EQ(ParseNeighborAdvertisement(Parse(HandmadeFrame("ndp_ns")), &na),
+            WireError::kIcmpUnsupported);
+  EXPECT_EQ(ParseNeighborAdvertisement(Parse(HandmadeFrame("icmp_echo_request")), &na),
+            WireError::kIcmpUnsupported);
+}
+
 }  // namespace
 }  // namespace t38relay::dataplane

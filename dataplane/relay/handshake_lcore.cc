@@ -1,0 +1,405 @@
+// The handshake lcore (see handshake_lcore.h).
+#include "dataplane/relay/handshake_lcore.h"
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+
+#include <cstring>
+#include <thread>
+
+#include "crypto/dtls/cookie.h"
+#include "crypto/record/record_keys.h"
+#include "dataplane/relay/punt.h"
+#include "dataplane/wire/packet.h"
+
+namespace t38relay::dataplane {
+
+namespace {
+
+uint64_t NowMs() { return rte_get_tsc_cycles() / (rte_get_tsc_hz() / 1000); }
+
+// The bytes a cookie is bound to: the source address and port.
+std::vector<uint8_t> PeerBytes(const SocketAddress& a) {
+  std::vector<uint8_t> bytes(a.ip.bytes.begin(), a.ip.bytes.begin() + a.ip.size());
+  bytes.push_back(static_cast<uint8_t>(a.port >> 8));
+  bytes.push_back(static_cast<uint8_t>(a.port));
+  return bytes;
+}
+
+}  // namespace
+
+struct HandshakeLcore::Flow : crypto::DtlsEngine::Delegate {
+  HandshakeLcore* lcore = nullptr;
+  uint64_t leg_id = 0;
+  std::optional<crypto::DtlsRole> role;
+  std::shared_ptr<const crypto::Identity> identity;
+  std::vector<crypto::Fingerprint> peer_fingerprints;
+  std::optional<SocketAddress> remote;  // programmed by control (a client connects to it)
+  std::unique_ptr<crypto::DtlsEngine> engine;
+  crypto::DtlsRole engine_role = crypto::DtlsRole::kServer;
+  SocketAddress peer;
+  std::optional<uint64_t> scheduled;  // the deadline in timers_
+  bool done = false;                  // established or failed
+
+  void SendDatagram(dataplane::Bytes datagram) override {
+    lcore->SendDatagram(leg_id, peer, datagram);
+  }
+  void OnEstablished(const crypto::DtlsRecordKeys& keys) override {
+    done = true;
+    Leg* leg = lcore->context_.legs->Find(leg_id);
+    if (leg == nullptr) return;
+    auto* copy = new crypto::DtlsRecordKeys(keys);
+    lcore->SendToWorker(*leg, WorkerCommand{.type = WorkerCommand::Type::kInstallKeys,
+                                            .leg_id = leg_id, .address = peer,
+                                            .payload = copy});
+    lcore->counters_.established.Add();
+    lcore->SendEvent({.type = RelayEvent::Type::kEstablished,
+                      .role = static_cast<uint8_t>(engine_role), .leg_id = leg_id,
+                      .cipher_suite = engine->cipher_suite().data()});
+  }
+  void OnFailed(crypto::DtlsFailure reason) override {
+    done = true;
+    lcore->counters_.failed.Add();
+    if (Leg* leg = lcore->context_.legs->Find(leg_id)) {
+      lcore->SendToWorker(*leg, WorkerCommand{.type = WorkerCommand::Type::kFail, .leg_id = leg_id});
+    }
+    lcore->SendEvent({.type = RelayEvent::Type::kFailed, .reason = static_cast<uint8_t>(reason),
+                      .role = static_cast<uint8_t>(engine_role), .leg_id = leg_id});
+    lcore->finished_.push_back(leg_id);
+  }
+  void OnAlert(uint8_t, uint8_t) override { lcore->counters_.alerts.Add(); }
+};
+
+absl::StatusOr<std::unique_ptr<HandshakeLcore>> HandshakeLcore::Create(
+    const HandshakeContext& context) {
+  absl::StatusOr<std::unique_ptr<crypto::DtlsContext>> dtls =
+      crypto::DtlsContext::Create(context.dtls);
+  if (!dtls.ok()) return dtls.status();
+  return std::unique_ptr<HandshakeLcore>(new HandshakeLcore(context, std::move(*dtls)));
+}
+
+HandshakeLcore::HandshakeLcore(const HandshakeContext& context,
+                               std::unique_ptr<crypto::DtlsContext> dtls)
+    : context_(context), dtls_(std::move(dtls)), tx_(context.ports->size()) {
+  responder_ = std::make_unique<NeighborResponder>(
+      *context_.ports, *context_.neighbors, context_.pool,
+      [this](size_t port_index, rte_mbuf* m) { return Transmit(port_index, m); });
+}
+
+HandshakeLcore::~HandshakeLcore() {
+  for (TxBuffer& tx : tx_) {
+    for (rte_mbuf* m : tx.mbufs) rte_pktmbuf_free(m);
+  }
+}
+
+void HandshakeLcore::Run(const std::atomic<bool>& stop) {
+  rte_rcu_qsbr_thread_register(context_.qsbr, context_.qsbr_thread_id);
+  rte_rcu_qsbr_thread_online(context_.qsbr, context_.qsbr_thread_id);
+  unsigned idle = 0;
+  while (!stop.load(std::memory_order_relaxed)) {
+    if (PollOnce(NowMs()) != 0) {
+      idle = 0;
+      continue;
+    }
+    // Nothing to do: after a short spin, nap. Still well under a millisecond per pass.
+    if (++idle > 64) {
+      rte_rcu_qsbr_thread_offline(context_.qsbr, context_.qsbr_thread_id);
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+      rte_rcu_qsbr_thread_online(context_.qsbr, context_.qsbr_thread_id);
+    }
+  }
+  rte_rcu_qsbr_thread_offline(context_.qsbr, context_.qsbr_thread_id);
+  rte_rcu_qsbr_thread_unregister(context_.qsbr, context_.qsbr_thread_id);
+}
+
+unsigned HandshakeLcore::PollOnce(uint64_t now_ms) {
+  now_ms_ = now_ms;
+  unsigned work = 0;
+  if (now_ms >= next_rotation_ms_) {
+    if (next_rotation_ms_ != 0) (void)dtls_->cookies().Rotate();
+    next_rotation_ms_ = now_ms + context_.cookie_rotation_ms;
+  }
+  std::array<HandshakeCommandRef, 32> commands;
+  unsigned n = context_.commands->Receive(commands.data(), commands.size());
+  for (unsigned i = 0; i < n; ++i) {
+    std::unique_ptr<HandshakeCommand> command(commands[i].command);
+    ProcessCommand(*command, now_ms);
+  }
+  work += n;
+  std::array<rte_mbuf*, 32> mbufs;
+  for (uint16_t p = 0; p < context_.ports->size(); ++p) {
+    uint16_t received = rte_eth_rx_burst(context_.ports->port(p).port_id, context_.rx_queue,
+                                         mbufs.data(), mbufs.size());
+    for (uint16_t i = 0; i < received; ++i) {
+      PuntInfoOf(mbufs[i]) = PuntInfo{kNoLegId, p, PuntKind::kReceived};
+      if (rte_ring_mp_enqueue(context_.handoff, mbufs[i]) == 0) {
+        counters_.rx_handed_off.Add();
+      } else {
+        counters_.rx_dropped.Add();
+        rte_pktmbuf_free(mbufs[i]);
+      }
+    }
+    work += received;
+  }
+  n = rte_ring_sc_dequeue_burst(context_.punt, reinterpret_cast<void**>(mbufs.data()),
+                                mbufs.size(), nullptr);
+  for (unsigned i = 0; i < n; ++i) ProcessPunted(mbufs[i], now_ms);
+  work += n;
+  RunTimers(now_ms);
+  responder_->OnTimer(now_ms);
+  for (uint64_t leg_id : finished_) {
+    auto it = flows_.find(leg_id);
+    if (it != flows_.end() && it->second->engine &&
+        it->second->engine->state() == crypto::DtlsEngine::State::kFailed) {
+      Destroy(*it->second);
+    }
+  }
+  finished_.clear();
+  FlushTx();
+  rte_rcu_qsbr_quiescent(context_.qsbr, context_.qsbr_thread_id);
+  return work;
+}
+
+void HandshakeLcore::ProcessCommand(HandshakeCommand& command, uint64_t now_ms) {
+  if (command.type == HandshakeCommand::Type::kForget) {
+    auto it = flows_.find(command.leg_id);
+    if (it == flows_.end()) return;
+    Destroy(*it->second);
+    flows_.erase(it);
+    return;
+  }
+  std::unique_ptr<Flow>& slot = flows_[command.leg_id];
+  if (!slot) {
+    slot = std::make_unique<Flow>();
+    slot->lcore = this;
+    slot->leg_id = command.leg_id;
+  }
+  Flow& flow = *slot;
+  flow.role = command.role;
+  if (command.remote) flow.remote = command.remote;
+  flow.identity = std::move(command.identity);
+  bool had_fingerprints = !flow.peer_fingerprints.empty();
+  flow.peer_fingerprints = std::move(command.peer_fingerprints);
+  if (flow.engine && !had_fingerprints && !flow.peer_fingerprints.empty()) {
+    // The answer arrived after the handshake started (RFC 7345 section 4.1).
+    flow.engine->SetPeerFingerprints(flow.peer_fingerprints);
+    Reschedule(flow);
+  }
+  MaybeStartClient(flow, now_ms);
+}
+
+void HandshakeLcore::MaybeStartClient(Flow& flow, uint64_t now_ms) {
+  if (flow.engine || flow.role != crypto::DtlsRole::kClient) return;
+  // The remote comes with the command: the owner worker may not have stored it yet.
+  if (!flow.remote || context_.legs->Find(flow.leg_id) == nullptr) return;  // waits for it
+  if (absl::Status s = CreateEngine(flow, crypto::DtlsRole::kClient, *flow.remote, now_ms);
+      !s.ok()) {
+    counters_.engine_errors.Add();
+    flow.OnFailed(crypto::DtlsFailure::kProtocolError);
+    return;
+  }
+  flow.engine->Start(now_ms);
+  Reschedule(flow);
+}
+
+absl::Status HandshakeLcore::CreateEngine(Flow& flow, crypto::DtlsRole role,
+                                          const SocketAddress& peer, uint64_t now_ms) {
+  (void)now_ms;
+  crypto::DtlsEngineConfig config;
+  config.role = role;
+  config.identity = flow.identity;
+  config.peer_fingerprints = flow.peer_fingerprints;
+  if (role == crypto::DtlsRole::kServer) config.peer_address = PeerBytes(peer);
+  flow.peer = peer;
+  flow.engine_role = role;
+  absl::StatusOr<std::unique_ptr<crypto::DtlsEngine>> engine = dtls_->NewEngine(config, &flow);
+  if (!engine.ok()) return engine.status();
+  flow.engine = std::move(*engine);
+  counters_.engines_created.Add();
+  SendEvent({.type = RelayEvent::Type::kHandshaking, .role = static_cast<uint8_t>(role),
+             .leg_id = flow.leg_id, .address = peer});
+  return absl::OkStatus();
+}
+
+void HandshakeLcore::ProcessPunted(rte_mbuf* m, uint64_t now_ms) {
+  counters_.punted.Add();
+  PuntInfo info = PuntInfoOf(m);
+  if (info.port_index >= context_.ports->size()) {
+    rte_pktmbuf_free(m);
+    return;
+  }
+  if (info.kind == PuntKind::kNeedsNeighbor) {
+    PacketView view;
+    if (ParseFrame(LinkType::kEthernet, Bytes(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len),
+                   &view) != WireError::kOk) {
+      rte_pktmbuf_free(m);
+      return;
+    }
+    responder_->Send(info.port_index, context_.ports->NextHop(info.port_index, view.dst), m,
+                     now_ms);
+    return;
+  }
+  if (info.leg_id == kNoLegId) {
+    if (!responder_->HandleFrame(info.port_index, m, now_ms)) rte_pktmbuf_free(m);
+    return;
+  }
+  Leg* leg = context_.legs->Find(info.leg_id);
+  if (leg == nullptr) {
+    counters_.no_flow.Add();
+    rte_pktmbuf_free(m);
+    return;
+  }
+  ProcessDtls(m, *leg, now_ms);
+}
+
+void HandshakeLcore::ProcessDtls(rte_mbuf* m, Leg& leg, uint64_t now_ms) {
+  counters_.handshake_datagrams.Add();
+  uint64_t leg_id = leg.id.load(std::memory_order_relaxed);
+  auto it = flows_.find(leg_id);
+  PacketView view;
+  if (it == flows_.end() ||
+      ParseFrame(LinkType::kEthernet, Bytes(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len),
+                 &view) != WireError::kOk) {
+    counters_.no_flow.Add();
+    rte_pktmbuf_free(m);
+    return;
+  }
+  Flow& flow = *it->second;
+  SocketAddress source{view.src, view.src_port};
+  Bytes datagram = view.payload;
+  if (flow.engine) {
+    if (source != flow.peer) {
+      counters_.wrong_source.Add();
+    } else {
+      flow.engine->Feed(datagram, now_ms);
+      Reschedule(flow);
+    }
+    rte_pktmbuf_free(m);
+    return;
+  }
+  if (flow.role == crypto::DtlsRole::kClient) {
+    // We are the client and have not started: a server does not speak first.
+    counters_.wrong_source.Add();
+    rte_pktmbuf_free(m);
+    return;
+  }
+  std::vector<uint8_t> peer = PeerBytes(source);
+  std::array<uint8_t, crypto::DtlsCookieResponder::kMaxResponseLength> response;
+  crypto::DtlsCookieResponder::Result verdict =
+      dtls_->cookies().Check(datagram, peer, response);
+  switch (verdict.verdict) {
+    case crypto::DtlsCookieResponder::Verdict::kVerifyRequest:
+      counters_.cookies_sent.Add();
+      SendDatagram(leg_id, source, Bytes(response.data(), verdict.response_length));
+      break;
+    case crypto::DtlsCookieResponder::Verdict::kDrop:
+      counters_.not_client_hello.Add();
+      break;
+    case crypto::DtlsCookieResponder::Verdict::kValidCookie: {
+      if (absl::Status s = CreateEngine(flow, crypto::DtlsRole::kServer, source, now_ms);
+          !s.ok()) {
+        counters_.engine_errors.Add();
+        break;
+      }
+      flow.engine->Feed(datagram, now_ms);
+      Reschedule(flow);
+      break;
+    }
+  }
+  rte_pktmbuf_free(m);
+}
+
+void HandshakeLcore::Reschedule(Flow& flow) {
+  if (flow.scheduled) timers_.erase({*flow.scheduled, flow.leg_id});
+  flow.scheduled.reset();
+  if (!flow.engine) return;
+  std::optional<uint64_t> deadline = flow.engine->timer_deadline();
+  if (!deadline) return;
+  flow.scheduled = deadline;
+  timers_.insert({*deadline, flow.leg_id});
+}
+
+void HandshakeLcore::RunTimers(uint64_t now_ms) {
+  while (!timers_.empty() && timers_.begin()->first <= now_ms) {
+    uint64_t leg_id = timers_.begin()->second;
+    timers_.erase(timers_.begin());
+    auto it = flows_.find(leg_id);
+    if (it == flows_.end() || !it->second->engine) continue;
+    Flow& flow = *it->second;
+    flow.scheduled.reset();
+    flow.engine->OnTimer(now_ms);
+    Reschedule(flow);
+  }
+}
+
+void HandshakeLcore::Destroy(Flow& flow) {
+  if (flow.scheduled) timers_.erase({*flow.scheduled, flow.leg_id});
+  flow.scheduled.reset();
+  flow.engine.reset();
+}
+
+void HandshakeLcore::SendDatagram(uint64_t leg_id, const SocketAddress& to, Bytes payload) {
+  const Leg* leg = context_.legs->Find(leg_id);
+  if (leg == nullptr) return;
+  const PortInfo& port = context_.ports->port(leg->port_index);
+  UdpFrameSpec spec;
+  spec.ethernet.src = port.mac;
+  spec.src = leg->local;
+  spec.dst = to;
+  size_t total = UdpFrameHeaderLength(spec) + payload.size();
+  rte_mbuf* m = rte_pktmbuf_alloc(context_.pool);
+  if (m == nullptr || total > rte_pktmbuf_tailroom(m)) {
+    counters_.tx_alloc_failed.Add();
+    rte_pktmbuf_free(m);
+    return;
+  }
+  uint8_t* out = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(total)));
+  size_t written = 0;
+  if (BuildUdpFrame(spec, payload, MutableBytes(out, total), &written) != WireError::kOk) {
+    counters_.tx_alloc_failed.Add();
+    rte_pktmbuf_free(m);
+    return;
+  }
+  responder_->Send(leg->port_index, context_.ports->NextHop(leg->port_index, to.ip), m, now_ms_);
+}
+
+bool HandshakeLcore::Transmit(size_t port_index, rte_mbuf* m) {
+  if (port_index >= tx_.size()) return false;
+  tx_[port_index].mbufs.push_back(m);
+  return true;
+}
+
+void HandshakeLcore::FlushTx() {
+  for (size_t p = 0; p < tx_.size(); ++p) {
+    std::vector<rte_mbuf*>& mbufs = tx_[p].mbufs;
+    size_t done = 0;
+    while (done < mbufs.size()) {
+      uint16_t n = static_cast<uint16_t>(std::min<size_t>(mbufs.size() - done, 64));
+      uint16_t sent = rte_eth_tx_burst(context_.ports->port(p).port_id, context_.tx_queue,
+                                       mbufs.data() + done, n);
+      done += sent;
+      if (sent < n) break;
+    }
+    for (size_t i = done; i < mbufs.size(); ++i) rte_pktmbuf_free(mbufs[i]);
+    mbufs.clear();
+  }
+}
+
+void HandshakeLcore::SendEvent(const RelayEvent& event) {
+  RelayEvent e = event;
+  e.worker = context_.index;
+  if (!context_.events->Send(e)) counters_.events_lost.Add();
+}
+
+void HandshakeLcore::SendToWorker(const Leg& leg, const WorkerCommand& command) {
+  if (!context_.workers[leg.worker]->Send(command)) {
+    counters_.commands_lost.Add();
+    if (command.type == WorkerCommand::Type::kInstallKeys) {
+      auto* keys = static_cast<crypto::DtlsRecordKeys*>(command.payload);
+      crypto::WipeKeys(*keys);
+      delete keys;
+    }
+  }
+}
+
+}  // namespace t38relay::dataplane

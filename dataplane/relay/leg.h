@@ -1,0 +1,121 @@
+// One leg of a call as the lcores share it: identity and addresses, the latched remote, the
+// peer link, ICE-lite credentials, DTLS record state and counters; and the fixed array of legs.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "crypto/record/record_leg.h"
+#include "dataplane/flowsock/flow_types.h"
+#include "dataplane/relay/drop_reason.h"
+#include "dataplane/wire/address.h"
+
+namespace t38relay::dataplane {
+
+// A counter with one writer (the owning lcore) and any number of readers (stats): a relaxed
+// load and store, never a locked read-modify-write.
+class Counter {
+ public:
+  void Add(uint64_t n = 1) { value_.store(value_.load(std::memory_order_relaxed) + n,
+                                          std::memory_order_relaxed); }
+  uint64_t Get() const { return value_.load(std::memory_order_relaxed); }
+  void Reset() { value_.store(0, std::memory_order_relaxed); }
+
+ private:
+  std::atomic<uint64_t> value_{0};
+};
+
+// A remote address with one writer and lock-free readers on other lcores (a sequence lock over
+// atomic words, so readers never see a torn address).
+class RemoteSlot {
+ public:
+  // Writer only. `known` false clears it.
+  void Store(const SocketAddress& address);
+  void Clear();
+  // Any lcore: false when no address is known.
+  bool Load(SocketAddress* out) const;
+
+ private:
+  std::atomic<uint32_t> sequence_{0};
+  std::array<std::atomic<uint64_t>, 3> words_{};
+};
+
+// What the packet path needs to know of a leg's life (the flow socket shows more).
+enum class LegPhase : uint8_t {
+  kFree,         // not in use
+  kPlain,        // a plain leg: relays as soon as it has a remote
+  kWaiting,      // a dtls leg without keys yet
+  kEstablished,  // keys installed: application data flows
+  kFailed,       // handshake failed: everything is dropped until control deletes the leg
+};
+std::string_view LegPhaseName(LegPhase state);
+
+struct LegStats {
+  Counter rx_packets;
+  Counter rx_bytes;
+  Counter forwarded_packets;
+  Counter forwarded_bytes;
+  Counter stun_answered;
+  Counter udptl_packets;
+  Counter udptl_seq_gaps;
+  Counter udptl_malformed;  // relayed anyway: the endpoints judge their payload
+  Counter udptl_recovered;
+  std::array<Counter, kDropReasonCount> drops;
+  void Drop(DropReason reason) { drops[static_cast<size_t>(reason)].Add(); }
+};
+
+// Leg ids carry a generation so that a reused slot never answers to an old id:
+// id = generation << 32 | index, generation >= 1 (0 is "no leg").
+inline constexpr uint64_t kNoLegId = 0;
+inline uint32_t LegIndexOf(uint64_t id) { return static_cast<uint32_t>(id); }
+
+// Ownership: fields marked [control] are written by the control thread before the leg is
+// published in a flow table and stay constant while it is; [owner] fields are written only by
+// the worker lcore that owns the leg (control changes them by a command to that worker); [any]
+// fields are atomics any lcore may read.
+struct Leg {
+  std::atomic<uint64_t> id{kNoLegId};  // [control] published last, cleared first
+  LegTransport transport = LegTransport::kPlain;  // [control]
+  uint16_t port_index = 0;                        // [control] the port the local address is on
+  uint16_t worker = 0;                            // [control] the owning worker
+  SocketAddress local;                            // [control]
+
+  std::atomic<uint64_t> peer{kNoLegId};  // [any] written by control (leg.link / leg.del)
+  std::atomic<LegPhase> state{LegPhase::kFree};  // [owner], read by the peer's worker
+  RemoteSlot remote;                             // [owner], read by the peer's worker and handshake
+
+  // [owner]
+  Latch latch = Latch::kLearn;
+  // The remote was confirmed by an authenticated packet or an ICE check (control reads it).
+  std::atomic<bool> latched{false};
+  // ICE-lite (RFC 8445 section 7.2.2), or null; owned: the owner deletes it when replaced.
+  IceCredentials* ice = nullptr;
+  crypto::RecordLeg record;       // receive side [owner]; send side [the peer's owner]
+  std::atomic<uint64_t> last_rx_ms{0};  // [owner], read by control for leg.idle
+  bool has_udptl_seq = false;
+  uint16_t last_udptl_seq = 0;
+
+  LegStats counters;  // [owner] (forwarded_*: the owner, as the forwarding side)
+};
+
+
+// The legs of the process: a fixed array (no reallocation under readers), indexed by leg index.
+class LegTable {
+ public:
+  explicit LegTable(uint32_t capacity);
+  uint32_t capacity() const { return capacity_; }
+  Leg& operator[](uint32_t index) { return legs_[index]; }
+  const Leg& operator[](uint32_t index) const { return legs_[index]; }
+  // The leg with this id, or nullptr when the id is stale or out of range (any lcore).
+  Leg* Find(uint64_t id);
+  const Leg* Find(uint64_t id) const;
+
+ private:
+  uint32_t capacity_;
+  std::unique_ptr<Leg[]> legs_;
+};
+
+}  // namespace t38relay::dataplane

@@ -1,0 +1,631 @@
+// The worker lcore's packet path (see worker.h).
+#include "dataplane/relay/worker.h"
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+
+#include <cstring>
+
+#include "crypto/cryptodev/cryptodev_backend.h"
+#include "crypto/dtls/dtls_engine.h"
+#include "crypto/record/record_keys.h"
+#include "dataplane/relay/punt.h"
+#include "dataplane/wire/demux.h"
+#include "dataplane/wire/dtls_record.h"
+#include "dataplane/wire/stun.h"
+#include "dataplane/wire/udptl.h"
+
+namespace t38relay::dataplane {
+
+namespace {
+
+using crypto::RecordJob;
+using crypto::RecordResult;
+
+constexpr uint16_t kStunBindingMethod = 0x001;
+// How often an idle worker gives a cryptodev queue the chance to return late operations.
+constexpr uint64_t kReapIntervalMs = 100;
+
+uint64_t NowMs() { return rte_get_tsc_cycles() / (rte_get_tsc_hz() / 1000); }
+
+DropReason DropFor(RecordResult result) {
+  switch (result) {
+    case RecordResult::kAuthFailed: return DropReason::kRecordAuthFailed;
+    case RecordResult::kReplayed:
+    case RecordResult::kTooOld: return DropReason::kRecordReplayed;
+    case RecordResult::kEpochExpired: return DropReason::kRecordStaleEpoch;
+    case RecordResult::kNoRoom: return DropReason::kNoRoom;
+    case RecordResult::kBackendBusy:
+    case RecordResult::kBackendError:
+    case RecordResult::kBackendTimeout: return DropReason::kRecordBackend;
+    default: return DropReason::kRecordSealFailed;
+  }
+}
+
+}  // namespace
+
+Worker::Worker(const WorkerContext& context)
+    : context_(context),
+      protector_(*context.backend,
+                 crypto::RecordOptions{.previous_epoch_grace = context.previous_epoch_grace_ms}),
+      tx_(context.ports->size()) {}
+
+void Worker::Run(const std::atomic<bool>& stop) {
+  rte_rcu_qsbr_thread_register(context_.qsbr, context_.index);
+  rte_rcu_qsbr_thread_online(context_.qsbr, context_.index);
+  while (!stop.load(std::memory_order_relaxed)) {
+    uint64_t now = NowMs();
+    if (PollOnce(now) == 0 && context_.cryptodev != nullptr &&
+        now - last_reap_ms_ >= kReapIntervalMs) {
+      context_.cryptodev->ReapStaleOps();
+      last_reap_ms_ = now;
+    }
+  }
+  rte_rcu_qsbr_thread_offline(context_.qsbr, context_.index);
+  rte_rcu_qsbr_thread_unregister(context_.qsbr, context_.index);
+}
+
+uint16_t Worker::PollOnce(uint64_t now_ms) {
+  ProcessCommands(now_ms);
+  uint16_t received = 0;
+  std::array<rte_mbuf*, kBurstSize> mbufs;
+  for (uint16_t p = 0; p < context_.ports->size(); ++p) {
+    uint16_t n = rte_eth_rx_burst(context_.ports->port(p).port_id, context_.index, mbufs.data(),
+                                  kBurstSize);
+    if (n == 0) continue;
+    received += n;
+    ProcessBurst(mbufs.data(), n, p, now_ms);
+  }
+  rte_ring* handoff = context_.handoff[context_.index];
+  unsigned n = rte_ring_sc_dequeue_burst(handoff, reinterpret_cast<void**>(mbufs.data()),
+                                         kBurstSize, nullptr);
+  for (unsigned i = 0; i < n; ++i) {
+    // A handed-off mbuf keeps the port index it was received on in its punt field.
+    ProcessBurst(&mbufs[i], 1, PuntInfoOf(mbufs[i]).port_index, now_ms);
+  }
+  received += static_cast<uint16_t>(n);
+  FlushTx();
+  rte_rcu_qsbr_quiescent(context_.qsbr, context_.index);
+  return received;
+}
+
+void Worker::ProcessCommands(uint64_t now_ms) {
+  std::array<WorkerCommand, 16> commands;
+  unsigned n = context_.commands->Receive(commands.data(), commands.size());
+  for (unsigned i = 0; i < n; ++i) {
+    WorkerCommand& c = commands[i];
+    counters_.commands.Add();
+    Leg* leg = context_.legs->Find(c.leg_id);
+    if (c.type == WorkerCommand::Type::kRelease) {
+      // Control cleared the id before sending this: use the index.
+      Leg& gone = (*context_.legs)[LegIndexOf(c.leg_id)];
+      protector_.Release(gone.record);
+      delete gone.ice;
+      gone.ice = nullptr;
+      gone.remote.Clear();
+      gone.latched = false;
+      gone.has_udptl_seq = false;
+      gone.state.store(LegPhase::kFree, std::memory_order_release);
+      SendEvent({.type = RelayEvent::Type::kReleased, .worker = context_.index,
+                 .leg_id = c.leg_id});
+      continue;
+    }
+    if (leg == nullptr) {
+      // The leg went away after the command was sent: free what it carried.
+      if (c.type == WorkerCommand::Type::kSetIce) delete static_cast<IceCredentials*>(c.payload);
+      if (c.type == WorkerCommand::Type::kInstallKeys) {
+        auto* keys = static_cast<crypto::DtlsRecordKeys*>(c.payload);
+        crypto::WipeKeys(*keys);
+        delete keys;
+      }
+      continue;
+    }
+    switch (c.type) {
+      case WorkerCommand::Type::kSetRemote:
+        leg->remote.Store(c.address);
+        leg->latched = false;
+        break;
+      case WorkerCommand::Type::kClearRemote:
+        leg->remote.Clear();
+        leg->latched = false;
+        break;
+      case WorkerCommand::Type::kSetLatch:
+        leg->latch = static_cast<Latch>(c.latch);
+        break;
+      case WorkerCommand::Type::kSetIce:
+        delete leg->ice;
+        leg->ice = static_cast<IceCredentials*>(c.payload);
+        break;
+      case WorkerCommand::Type::kInstallKeys: {
+        auto* keys = static_cast<crypto::DtlsRecordKeys*>(c.payload);
+        absl::Status installed = protector_.Install(leg->record, *keys, now_ms);
+        crypto::WipeKeys(*keys);
+        delete keys;
+        if (!installed.ok()) {
+          leg->state.store(LegPhase::kFailed, std::memory_order_release);
+          SendEvent({.type = RelayEvent::Type::kFailed,
+                     .reason = static_cast<uint8_t>(crypto::DtlsFailure::kProtocolError),
+                     .worker = context_.index, .leg_id = c.leg_id});
+          break;
+        }
+        // The handshake authenticated this address (fingerprint checked).
+        SocketAddress current;
+        if (leg->ice == nullptr && (!leg->remote.Load(&current) || current != c.address) &&
+            (leg->latch == Latch::kLearn || !leg->remote.Load(&current))) {
+          LatchTo(*leg, c.address);
+        } else {
+          leg->latched = true;
+        }
+        leg->state.store(LegPhase::kEstablished, std::memory_order_release);
+        break;
+      }
+      case WorkerCommand::Type::kFail:
+        leg->state.store(LegPhase::kFailed, std::memory_order_release);
+        break;
+      case WorkerCommand::Type::kRelease:
+        break;
+    }
+  }
+}
+
+void Worker::ProcessBurst(rte_mbuf** mbufs, uint16_t n, uint16_t port_index, uint64_t now_ms) {
+  item_count_ = 0;
+  open_count_ = 0;
+  seal_count_ = 0;
+  std::array<FlowKey, kBurstSize> keys;
+  std::array<uint32_t, kBurstSize> leg_index;
+  std::array<PacketView, kBurstSize> views;
+  for (uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = mbufs[i];
+    counters_.rx_packets.Add();
+    if (m->nb_segs != 1) {
+      Drop(m, nullptr, DropReason::kMalformedFrame);
+      continue;
+    }
+    PacketView& view = views[item_count_];
+    WireError error = ParseFrame(LinkType::kEthernet,
+                                 Bytes(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len), &view);
+    if (error == WireError::kIpv4BadChecksum || error == WireError::kUdpBadChecksum ||
+        error == WireError::kUdpZeroChecksumIpv6) {
+      Drop(m, nullptr, DropReason::kBadChecksum);
+      continue;
+    }
+    if (error != WireError::kOk) {
+      Drop(m, nullptr, DropReason::kMalformedFrame);
+      continue;
+    }
+    if (view.ethertype == kEtherTypeArp ||
+        (view.family != IpFamily::kNone && !view.fragment &&
+         (view.l4_protocol == kIpProtoIcmp || view.l4_protocol == kIpProtoIcmpv6))) {
+      Punt(m, kNoLegId, port_index, static_cast<uint8_t>(PuntKind::kReceived));
+      continue;
+    }
+    if (RequireUdpDatagram(view) != WireError::kOk) {
+      Drop(m, nullptr,
+           view.family == IpFamily::kNone ? DropReason::kNotForUs
+           : view.fragment                ? DropReason::kIpFragment
+                                          : DropReason::kNotUdp);
+      continue;
+    }
+    Item& item = items_[item_count_];
+    item.m = m;
+    item.leg = nullptr;
+    item.source = SocketAddress{view.src, view.src_port};
+    item.rx_port_index = port_index;
+    item.payload = const_cast<uint8_t*>(view.payload.data());
+    item.payload_length = static_cast<uint32_t>(view.payload.size());
+    keys[item_count_] = FlowKey::Of(view.dst, view.dst_port);
+    ++item_count_;
+  }
+  if (item_count_ == 0) return;
+  context_.flows->LookupBulk(keys.data(), item_count_, leg_index.data());
+
+  for (uint16_t i = 0; i < item_count_; ++i) {
+    Item& item = items_[i];
+    if (leg_index[i] == kNoLeg) {
+      uint16_t dst_port = keys[i].port;
+      uint16_t owner = OwnerOfPort(dst_port, context_.leg_port_first, context_.worker_count);
+      if (context_.worker_count > 1 && owner != context_.index &&
+          static_cast<uint16_t>(dst_port - context_.leg_port_first) < context_.leg_port_count) {
+        PuntInfoOf(item.m) = PuntInfo{kNoLegId, item.rx_port_index, PuntKind::kReceived};
+        if (rte_ring_mp_enqueue(context_.handoff[owner], item.m) == 0) {
+          counters_.handed_off.Add();
+        } else {
+          Drop(item.m, nullptr, DropReason::kWrongWorker);
+        }
+        continue;
+      }
+      Drop(item.m, nullptr, DropReason::kNoLeg);
+      continue;
+    }
+    Leg& leg = (*context_.legs)[leg_index[i]];
+    item.leg = &leg;
+    leg.counters.rx_packets.Add();
+    leg.counters.rx_bytes.Add(item.payload_length);
+    leg.last_rx_ms.store(now_ms, std::memory_order_relaxed);
+    Classify(item, views[i]);
+  }
+  OpenRecords(now_ms);
+  SealRecords();
+}
+
+void Worker::Classify(Item& item, const PacketView& view) {
+  Leg& leg = *item.leg;
+  LegPhase state = leg.state.load(std::memory_order_acquire);
+  if (item.payload_length == 0) {
+    Drop(item.m, &leg, DropReason::kNotDtls);
+    return;
+  }
+  switch (DemuxFirstByte(item.payload[0])) {
+    case DemuxKind::kStun:
+      // UDPTL with a sequence number below 1024 starts with 0..3 too: without ICE (or without
+      // the magic cookie) a plain leg relays it as fax data.
+      if (leg.ice != nullptr && HasStunCookie(Bytes(item.payload, item.payload_length))) {
+        AnswerStun(item, view);
+        return;
+      }
+      if (leg.transport == LegTransport::kDtls) {
+        Drop(item.m, &leg, leg.ice != nullptr ? DropReason::kStunInvalid : DropReason::kStunNoIce);
+        return;
+      }
+      break;
+    case DemuxKind::kDtls:
+      if (leg.transport != LegTransport::kDtls) break;  // plain legs relay any UDPTL bytes
+      if (state == LegPhase::kFailed) {
+        Drop(item.m, &leg, DropReason::kLegFailed);
+        return;
+      }
+      // A handshake datagram may come from a new address (learning); records must not.
+      if (!AcceptSource(leg, item.source, /*authenticated=*/false)) {
+        Drop(item.m, &leg, DropReason::kUnexpectedSource);
+        return;
+      }
+      if (state == LegPhase::kEstablished && item.payload[0] == dataplane::kDtlsApplicationData &&
+          HasDtlsRecordStart(Bytes(item.payload, item.payload_length))) {
+        uint16_t record_length = static_cast<uint16_t>(item.payload[11] << 8 | item.payload[12]);
+        if (record_length + kDtlsRecordHeaderLength == item.payload_length) {
+          RecordJob& job = open_jobs_[open_count_];
+          job = RecordJob{};
+          job.leg = &leg.record;
+          job.mbuf = item.m;
+          job.record = item.payload;
+          job.record_length = item.payload_length;
+          open_items_[open_count_++] = static_cast<uint16_t>(&item - items_.data());
+          return;
+        }
+      }
+      // Handshake records, alerts in clear, several records in one datagram, other epochs.
+      Punt(item.m, leg.id.load(std::memory_order_relaxed), item.rx_port_index,
+           static_cast<uint8_t>(PuntKind::kReceived));
+      return;
+    default:
+      break;
+  }
+  if (leg.transport == LegTransport::kDtls) {
+    Drop(item.m, &leg, state == LegPhase::kEstablished ? DropReason::kNotDtls
+                                                         : DropReason::kNotEstablished);
+    return;
+  }
+  if (!AcceptSource(leg, item.source, /*authenticated=*/true)) {
+    Drop(item.m, &leg, DropReason::kUnexpectedSource);
+    return;
+  }
+  Forward(item, item.payload, item.payload_length);
+}
+
+bool Worker::AcceptSource(Leg& leg, const SocketAddress& source, bool authenticated) {
+  SocketAddress remote;
+  bool known = leg.remote.Load(&remote);
+  if (known && remote == source) {
+    if (authenticated && !leg.latched) leg.latched = true;
+    return true;
+  }
+  if (leg.ice != nullptr) return false;  // only a valid Binding request moves an ICE leg
+  if (leg.latched) return false;
+  if (leg.latch == Latch::kStrict && known) return false;
+  if (authenticated) LatchTo(leg, source);
+  return true;
+}
+
+void Worker::LatchTo(Leg& leg, const SocketAddress& source) {
+  leg.remote.Store(source);
+  leg.latched = true;
+  SendEvent({.type = RelayEvent::Type::kLatched, .worker = context_.index,
+             .leg_id = leg.id.load(std::memory_order_relaxed), .address = source});
+}
+
+void Worker::AnswerStun(Item& item, const PacketView& view) {
+  Leg& leg = *item.leg;
+  Bytes datagram(item.payload, item.payload_length);
+  StunMessage msg;
+  if (ParseStun(datagram, &msg) != WireError::kOk || !msg.has_cookie ||
+      msg.message_class != StunClass::kRequest || msg.method != kStunBindingMethod ||
+      !msg.fingerprint || VerifyFingerprint(msg) != WireError::kOk || !msg.username ||
+      !msg.message_integrity) {
+    Drop(item.m, &leg, DropReason::kStunInvalid);
+    return;
+  }
+  const IceCredentials& ice = *leg.ice;
+  std::string_view username(reinterpret_cast<const char*>(msg.username->data()),
+                            msg.username->size());
+  bool user_ok = username.size() > ice.ufrag.size() &&
+                 username.substr(0, ice.ufrag.size()) == ice.ufrag &&
+                 username[ice.ufrag.size()] == ':' &&
+                 (ice.remote_ufrag.empty() ||
+                  username.substr(ice.ufrag.size() + 1) == ice.remote_ufrag);
+  Bytes key(reinterpret_cast<const uint8_t*>(ice.pwd.data()), ice.pwd.size());
+  if (!user_ok || VerifyMessageIntegrity(msg, key) != WireError::kOk) {
+    Drop(item.m, &leg, DropReason::kStunUnauthorized);
+    return;
+  }
+  // The controlling agent nominates with USE-CANDIDATE; before any nomination the first valid
+  // check picks the address, so that media can flow as soon as ICE has found a path.
+  SocketAddress remote;
+  if (msg.use_candidate || !leg.latched) {
+    if (!leg.remote.Load(&remote) || remote != item.source || !leg.latched) {
+      LatchTo(leg, item.source);
+    }
+  }
+  std::array<uint8_t, 128> response;
+  size_t response_length = 0;
+  std::array<uint8_t, 12> transaction_id;
+  std::memcpy(transaction_id.data(), msg.transaction_id.data(), transaction_id.size());
+  if (BuildBindingSuccessResponse(transaction_id, item.source, key, response,
+                                  &response_length) != WireError::kOk) {
+    Drop(item.m, &leg, DropReason::kStunInvalid);
+    return;
+  }
+  UdpFrameSpec spec = ReplyUdpSpec(view, context_.ports->port(item.rx_port_index).mac);
+  size_t header = UdpFrameHeaderLength(spec);
+  rte_mbuf* m = item.m;
+  uint8_t* start = rte_pktmbuf_mtod(m, uint8_t*);
+  size_t total = header + response_length;
+  if (total > static_cast<size_t>(m->buf_len - m->data_off)) {
+    Drop(m, &leg, DropReason::kNoRoom);
+    return;
+  }
+  m->data_len = static_cast<uint16_t>(total);
+  m->pkt_len = static_cast<uint32_t>(total);
+  size_t written = 0;
+  if (BuildUdpFrame(spec, Bytes(response.data(), response_length), MutableBytes(start, total),
+                    &written) != WireError::kOk) {
+    Drop(m, &leg, DropReason::kNoRoom);
+    return;
+  }
+  leg.counters.stun_answered.Add();
+  Transmit(item.rx_port_index, m);
+}
+
+void Worker::OpenRecords(uint64_t now_ms) {
+  if (open_count_ == 0) return;
+  protector_.Open(open_jobs_.data(), open_count_, now_ms);
+  for (uint16_t j = 0; j < open_count_; ++j) {
+    RecordJob& job = open_jobs_[j];
+    Item& item = items_[open_items_[j]];
+    switch (job.result) {
+      case RecordResult::kOk:
+        if (job.content_type != kDtlsApplicationData) {
+          // An alert (close_notify or fatal) under the record keys: the endpoint is leaving.
+          Drop(item.m, item.leg, DropReason::kRecordNotData);
+          continue;
+        }
+        if (!AcceptSource(*item.leg, item.source, /*authenticated=*/true)) {
+          Drop(item.m, item.leg, DropReason::kUnexpectedSource);
+          continue;
+        }
+        Forward(item, job.plaintext(), job.plaintext_length());
+        continue;
+      case RecordResult::kUnknownEpoch:
+      case RecordResult::kMalformed:
+      case RecordResult::kBadContentType:
+      case RecordResult::kNoKeys:
+        // Untouched: the handshake lcore knows what to do with it.
+        Punt(item.m, item.leg->id.load(std::memory_order_relaxed), item.rx_port_index,
+             static_cast<uint8_t>(PuntKind::kReceived));
+        continue;
+      default:
+        Drop(item.m, item.leg, DropFor(job.result));
+        continue;
+    }
+  }
+}
+
+void Worker::CountUdptl(Leg& leg, const uint8_t* payload, uint32_t length) {
+  UdptlHeader header;
+  if (DecodeUdptlHeader(Bytes(payload, length), &header) != WireError::kOk) {
+    leg.counters.udptl_malformed.Add();
+    return;
+  }
+  leg.counters.udptl_packets.Add();
+  if (leg.has_udptl_seq) {
+    uint16_t expected = static_cast<uint16_t>(leg.last_udptl_seq + 1);
+    uint16_t ahead = static_cast<uint16_t>(header.seq - expected);
+    // A jump forward of less than half the space is a gap; anything else a late or repeated one.
+    if (ahead != 0 && ahead < 0x8000) leg.counters.udptl_seq_gaps.Add(ahead);
+    if (ahead >= 0x8000) return;
+  }
+  leg.has_udptl_seq = true;
+  leg.last_udptl_seq = header.seq;
+}
+
+void Worker::Forward(Item& item, uint8_t* plaintext, uint32_t length) {
+  Leg& from = *item.leg;
+  CountUdptl(from, plaintext, length);
+  Leg* to = context_.legs->Find(from.peer.load(std::memory_order_acquire));
+  if (to == nullptr) {
+    Drop(item.m, &from, DropReason::kNoPeer);
+    return;
+  }
+  SocketAddress remote;
+  if (!to->remote.Load(&remote)) {
+    Drop(item.m, &from, DropReason::kPeerNotReady);
+    return;
+  }
+  LegPhase to_state = to->state.load(std::memory_order_acquire);
+  if (to->transport == LegTransport::kPlain) {
+    from.counters.forwarded_packets.Add();
+    from.counters.forwarded_bytes.Add(length);
+    Emit(item.m, *to, plaintext, length, remote);
+    return;
+  }
+  if (to_state != LegPhase::kEstablished) {
+    Drop(item.m, &from, DropReason::kPeerNotReady);
+    return;
+  }
+  // Seal in place: the framing goes around the plaintext, into the old headers before it and
+  // the tail room after it.
+  rte_mbuf* m = item.m;
+  uint8_t* buffer_start = static_cast<uint8_t*>(m->buf_addr);
+  uint8_t* record = plaintext - crypto::kRecordPrefixLength;
+  uint8_t* end = plaintext + length + crypto::kRecordSuffixLength;
+  if (record < buffer_start || end > buffer_start + m->buf_len) {
+    Drop(m, &from, DropReason::kNoRoom);
+    return;
+  }
+  RecordJob& job = seal_jobs_[seal_count_];
+  job = RecordJob{};
+  job.leg = &to->record;
+  job.mbuf = m;
+  job.record = record;
+  job.record_length = length + static_cast<uint32_t>(crypto::kRecordOverhead);
+  job.content_type = kDtlsApplicationData;
+  // The backend needs the mbuf to cover what it touches: from the record to the tag.
+  m->data_off = static_cast<uint16_t>(record - buffer_start);
+  m->data_len = static_cast<uint16_t>(job.record_length);
+  m->pkt_len = job.record_length;
+  seal_mbufs_[seal_count_] = m;
+  seal_peers_[seal_count_] = to;
+  seal_remotes_[seal_count_] = remote;
+  ++seal_count_;
+  from.counters.forwarded_packets.Add();
+  from.counters.forwarded_bytes.Add(length);
+}
+
+void Worker::SealRecords() {
+  if (seal_count_ == 0) return;
+  protector_.Seal(seal_jobs_.data(), seal_count_);
+  for (uint16_t j = 0; j < seal_count_; ++j) {
+    RecordJob& job = seal_jobs_[j];
+    if (job.result != RecordResult::kOk) {
+      Drop(seal_mbufs_[j], nullptr, DropFor(job.result));
+      continue;
+    }
+    Emit(seal_mbufs_[j], *seal_peers_[j], job.record, job.record_length, seal_remotes_[j]);
+  }
+}
+
+void Worker::Emit(rte_mbuf* m, Leg& to, uint8_t* payload, uint32_t length,
+                  const SocketAddress& remote) {
+  const PortSet& ports = *context_.ports;
+  const PortInfo& port = ports.port(to.port_index);
+  UdpFrameSpec spec;
+  spec.ethernet.src = port.mac;
+  spec.src = to.local;
+  spec.dst = remote;
+  IpAddress next_hop = ports.NextHop(to.port_index, remote.ip);
+  bool resolved = next_hop.family != IpFamily::kNone &&
+                  context_.neighbors->Lookup(to.port_index, next_hop, &spec.ethernet.dst);
+  size_t header = UdpFrameHeaderLength(spec);
+  uint8_t* buffer_start = static_cast<uint8_t*>(m->buf_addr);
+  if (payload - buffer_start < static_cast<ptrdiff_t>(header)) {
+    Drop(m, nullptr, DropReason::kNoRoom);
+    return;
+  }
+  uint8_t* start = payload - header;
+  m->data_off = static_cast<uint16_t>(start - buffer_start);
+  m->data_len = static_cast<uint16_t>(header + length);
+  m->pkt_len = m->data_len;
+  size_t written = 0;
+  if (BuildUdpFrame(spec, Bytes(payload, length), MutableBytes(start, header + length),
+                    &written) != WireError::kOk) {
+    Drop(m, nullptr, DropReason::kNoRoute);
+    return;
+  }
+  if (next_hop.family == IpFamily::kNone) {
+    Drop(m, nullptr, DropReason::kNoRoute);
+    return;
+  }
+  if (!resolved) {
+    Punt(m, to.id.load(std::memory_order_relaxed), to.port_index,
+         static_cast<uint8_t>(PuntKind::kNeedsNeighbor));
+    return;
+  }
+  Transmit(to.port_index, m);
+}
+
+void Worker::Punt(rte_mbuf* m, uint64_t leg_id, uint16_t port_index, uint8_t kind) {
+  PuntInfoOf(m) = PuntInfo{leg_id, port_index, static_cast<PuntKind>(kind)};
+  if (rte_ring_mp_enqueue(context_.punt, m) != 0) {
+    Drop(m, nullptr, DropReason::kPuntQueueFull);
+    return;
+  }
+  counters_.punted.Add();
+}
+
+void Worker::Drop(rte_mbuf* m, Leg* leg, DropReason reason) {
+  counters_.Drop(reason);
+  if (leg != nullptr) leg->counters.Drop(reason);
+  rte_pktmbuf_free(m);
+}
+
+void Worker::Transmit(uint16_t port_index, rte_mbuf* m) {
+  TxBuffer& tx = tx_[port_index];
+  if (tx.count == tx.mbufs.size()) {
+    Drop(m, nullptr, DropReason::kTxQueueFull);
+    return;
+  }
+  tx.mbufs[tx.count++] = m;
+}
+
+void Worker::FlushTx() {
+  for (uint16_t p = 0; p < tx_.size(); ++p) {
+    TxBuffer& tx = tx_[p];
+    if (tx.count == 0) continue;
+    uint16_t sent = rte_eth_tx_burst(context_.ports->port(p).port_id, context_.index,
+                                     tx.mbufs.data(), tx.count);
+    counters_.tx_packets.Add(sent);
+    for (uint16_t i = sent; i < tx.count; ++i) Drop(tx.mbufs[i], nullptr, DropReason::kTxQueueFull);
+    tx.count = 0;
+  }
+}
+
+void Worker::SendEvent(const RelayEvent& event) { context_.events->Send(event); }
+
+void Worker::SendCloseNotify() {
+  // Stopped relay: this thread is the only one touching legs now.
+  const LegTable& table = *context_.legs;
+  for (uint32_t i = 0; i < table.capacity(); ++i) {
+    Leg& leg = (*context_.legs)[i];
+    if (leg.id.load(std::memory_order_relaxed) == kNoLegId || leg.worker != context_.index ||
+        leg.state.load(std::memory_order_relaxed) != LegPhase::kEstablished) {
+      continue;
+    }
+    SocketAddress remote;
+    if (!leg.remote.Load(&remote)) continue;
+    rte_mbuf* m = rte_pktmbuf_alloc(context_.pool);
+    if (m == nullptr) return;
+    uint8_t* buffer_start = static_cast<uint8_t*>(m->buf_addr);
+    // close_notify: level warning (1), description 0 (RFC 5246 section 7.2.1).
+    uint8_t* record = buffer_start + RTE_PKTMBUF_HEADROOM;
+    uint8_t* plaintext = record + crypto::kRecordPrefixLength;
+    plaintext[0] = 1;
+    plaintext[1] = 0;
+    RecordJob job;
+    job.leg = &leg.record;
+    job.mbuf = m;
+    job.record = record;
+    job.record_length = 2 + static_cast<uint32_t>(crypto::kRecordOverhead);
+    job.content_type = kDtlsAlert;
+    m->data_off = RTE_PKTMBUF_HEADROOM;
+    m->data_len = static_cast<uint16_t>(job.record_length);
+    m->pkt_len = job.record_length;
+    if (protector_.Seal(&job, 1) != 1) {
+      rte_pktmbuf_free(m);
+      continue;
+    }
+    Emit(m, leg, job.record, job.record_length, remote);
+  }
+  FlushTx();
+}
+
+}  // namespace t38relay::dataplane
