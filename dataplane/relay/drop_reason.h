@@ -21,12 +21,12 @@ namespace t38relay::dataplane {
   X(kPeerNotReady, "peer-not-ready")            /* peer has no remote or keys yet */ \
   X(kNotEstablished, "not-established")         /* data on a dtls leg before keys */ \
   X(kNotDtls, "not-dtls")                       /* non-DTLS bytes on a dtls leg */ \
+  X(kEmptyDatagram, "empty-datagram")           /* UDP without payload */        \
   X(kRecordAuthFailed, "record-auth-failed")                                     \
   X(kRecordReplayed, "record-replayed")                                          \
   X(kRecordStaleEpoch, "record-stale-epoch")   /* previous epoch past its grace */ \
   X(kRecordBackend, "record-backend")           /* crypto device error/timeout */ \
   X(kRecordSealFailed, "record-seal-failed")    /* e.g. sequence numbers exhausted */ \
-  X(kRecordNotData, "record-not-data")          /* opened record is not application data */ \
   X(kStunNoIce, "stun-without-ice")             /* STUN on a leg without ICE */  \
   X(kStunInvalid, "stun-invalid")               /* bad FINGERPRINT, USERNAME or not a request */ \
   X(kStunUnauthorized, "stun-unauthorized")     /* MESSAGE-INTEGRITY fails */    \

@@ -190,6 +190,10 @@ void Worker::ProcessBurst(rte_mbuf** mbufs, uint16_t n, uint16_t port_index, uin
       Drop(m, nullptr, DropReason::kBadChecksum);
       continue;
     }
+    if (error == WireError::kNotIp) {
+      Drop(m, nullptr, DropReason::kNotForUs);
+      continue;
+    }
     if (error != WireError::kOk) {
       Drop(m, nullptr, DropReason::kMalformedFrame);
       continue;
@@ -253,7 +257,7 @@ void Worker::Classify(Item& item, const PacketView& view) {
   Leg& leg = *item.leg;
   LegPhase state = leg.state.load(std::memory_order_acquire);
   if (item.payload_length == 0) {
-    Drop(item.m, &leg, DropReason::kNotDtls);
+    Drop(item.m, &leg, DropReason::kEmptyDatagram);
     return;
   }
   switch (DemuxFirstByte(item.payload[0])) {
@@ -281,6 +285,7 @@ void Worker::Classify(Item& item, const PacketView& view) {
         return;
       }
       if (state == LegPhase::kEstablished && item.payload[0] == dataplane::kDtlsApplicationData &&
+          item.payload_length >= kDtlsRecordHeaderLength &&
           HasDtlsRecordStart(Bytes(item.payload, item.payload_length))) {
         uint16_t record_length = static_cast<uint16_t>(item.payload[11] << 8 | item.payload[12]);
         if (record_length + kDtlsRecordHeaderLength == item.payload_length) {
@@ -321,8 +326,7 @@ bool Worker::AcceptSource(Leg& leg, const SocketAddress& source, bool authentica
     return true;
   }
   if (leg.ice != nullptr) return false;  // only a valid Binding request moves an ICE leg
-  if (leg.latched) return false;
-  if (leg.latch == Latch::kStrict && known) return false;
+  if (leg.latched || leg.latch == Latch::kStrict) return false;
   if (authenticated) LatchTo(leg, source);
   return true;
 }
@@ -404,11 +408,7 @@ void Worker::OpenRecords(uint64_t now_ms) {
     Item& item = items_[open_items_[j]];
     switch (job.result) {
       case RecordResult::kOk:
-        if (job.content_type != kDtlsApplicationData) {
-          // An alert (close_notify or fatal) under the record keys: the endpoint is leaving.
-          Drop(item.m, item.leg, DropReason::kRecordNotData);
-          continue;
-        }
+        // Only application_data records reach Open (alerts are punted), so this is UDPTL.
         if (!AcceptSource(*item.leg, item.source, /*authenticated=*/true)) {
           Drop(item.m, item.leg, DropReason::kUnexpectedSource);
           continue;
@@ -463,9 +463,7 @@ void Worker::Forward(Item& item, uint8_t* plaintext, uint32_t length) {
   }
   LegPhase to_state = to->state.load(std::memory_order_acquire);
   if (to->transport == LegTransport::kPlain) {
-    from.counters.forwarded_packets.Add();
-    from.counters.forwarded_bytes.Add(length);
-    Emit(item.m, *to, plaintext, length, remote);
+    Emit(item.m, &from, *to, plaintext, length, remote);
     return;
   }
   if (to_state != LegPhase::kEstablished) {
@@ -494,11 +492,10 @@ void Worker::Forward(Item& item, uint8_t* plaintext, uint32_t length) {
   m->data_len = static_cast<uint16_t>(job.record_length);
   m->pkt_len = job.record_length;
   seal_mbufs_[seal_count_] = m;
+  seal_from_[seal_count_] = &from;
   seal_peers_[seal_count_] = to;
   seal_remotes_[seal_count_] = remote;
   ++seal_count_;
-  from.counters.forwarded_packets.Add();
-  from.counters.forwarded_bytes.Add(length);
 }
 
 void Worker::SealRecords() {
@@ -507,14 +504,15 @@ void Worker::SealRecords() {
   for (uint16_t j = 0; j < seal_count_; ++j) {
     RecordJob& job = seal_jobs_[j];
     if (job.result != RecordResult::kOk) {
-      Drop(seal_mbufs_[j], nullptr, DropFor(job.result));
+      Drop(seal_mbufs_[j], seal_from_[j], DropFor(job.result));
       continue;
     }
-    Emit(seal_mbufs_[j], *seal_peers_[j], job.record, job.record_length, seal_remotes_[j]);
+    Emit(seal_mbufs_[j], seal_from_[j], *seal_peers_[j], job.record, job.record_length,
+         seal_remotes_[j]);
   }
 }
 
-void Worker::Emit(rte_mbuf* m, Leg& to, uint8_t* payload, uint32_t length,
+void Worker::Emit(rte_mbuf* m, Leg* from, Leg& to, uint8_t* payload, uint32_t length,
                   const SocketAddress& remote) {
   const PortSet& ports = *context_.ports;
   const PortInfo& port = ports.port(to.port_index);
@@ -528,7 +526,7 @@ void Worker::Emit(rte_mbuf* m, Leg& to, uint8_t* payload, uint32_t length,
   size_t header = UdpFrameHeaderLength(spec);
   uint8_t* buffer_start = static_cast<uint8_t*>(m->buf_addr);
   if (payload - buffer_start < static_cast<ptrdiff_t>(header)) {
-    Drop(m, nullptr, DropReason::kNoRoom);
+    Drop(m, from, DropReason::kNoRoom);
     return;
   }
   uint8_t* start = payload - header;
@@ -537,13 +535,14 @@ void Worker::Emit(rte_mbuf* m, Leg& to, uint8_t* payload, uint32_t length,
   m->pkt_len = m->data_len;
   size_t written = 0;
   if (BuildUdpFrame(spec, Bytes(payload, length), MutableBytes(start, header + length),
-                    &written) != WireError::kOk) {
-    Drop(m, nullptr, DropReason::kNoRoute);
+                    &written) != WireError::kOk ||
+      next_hop.family == IpFamily::kNone) {
+    Drop(m, from, DropReason::kNoRoute);
     return;
   }
-  if (next_hop.family == IpFamily::kNone) {
-    Drop(m, nullptr, DropReason::kNoRoute);
-    return;
+  if (from != nullptr) {
+    from->counters.forwarded_packets.Add();
+    from->counters.forwarded_bytes.Add(length);
   }
   if (!resolved) {
     Punt(m, to.id.load(std::memory_order_relaxed), to.port_index,
@@ -623,7 +622,7 @@ void Worker::SendCloseNotify() {
       rte_pktmbuf_free(m);
       continue;
     }
-    Emit(m, leg, job.record, job.record_length, remote);
+    Emit(m, nullptr, leg, job.record, job.record_length, remote);
   }
   FlushTx();
 }

@@ -104,7 +104,9 @@ class Worker {
   void OpenRecords(uint64_t now_ms);
   void Forward(Item& item, uint8_t* plaintext, uint32_t length);
   void SealRecords();
-  void Emit(rte_mbuf* m, Leg& to, uint8_t* payload, uint32_t length,
+  // Frames `payload` for `to` and sends it (or hands it to the handshake lcore to resolve the
+  // next hop). `from` (null for our own records) is the leg it is forwarded from: counted there.
+  void Emit(rte_mbuf* m, Leg* from, Leg& to, uint8_t* payload, uint32_t length,
             const SocketAddress& remote);
   void CountUdptl(Leg& leg, const uint8_t* payload, uint32_t length);
   void Punt(rte_mbuf* m, uint64_t leg_id, uint16_t port_index, uint8_t kind);
@@ -125,6 +127,7 @@ class Worker {
   uint16_t open_count_ = 0;
   std::array<crypto::RecordJob, kBurstSize> seal_jobs_;
   std::array<rte_mbuf*, kBurstSize> seal_mbufs_;
+  std::array<Leg*, kBurstSize> seal_from_;
   std::array<Leg*, kBurstSize> seal_peers_;
   std::array<SocketAddress, kBurstSize> seal_remotes_;
   uint16_t seal_count_ = 0;

@@ -409,6 +409,9 @@ class Lab:
         if isinstance(binary, str) and not os.access(binary, os.X_OK):
             raise LabError(f"dataplane binary {binary} does not exist or is not executable")
         crypto = crypto or os.environ.get("T38_CRYPTO", "soft")
+        # Extra relay options for every start, e.g. "--workers 1,3 --handshake 2".
+        if "relay_args" not in kwargs and os.environ.get("T38_DATAPLANE_ARGS"):
+            kwargs["relay_args"] = os.environ["T38_DATAPLANE_ARGS"].split()
         dp = Dataplane(self, binary, crypto=crypto, **kwargs)
         self.dataplanes.append(dp)
         dp.start()
