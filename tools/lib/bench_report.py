@@ -27,12 +27,74 @@ KEYS = {
     "handshakes_ecdhe_rsa_per_s": ("BM_HandshakeEcdheRsa", "items_per_second", 1),
     "handshakes_ecdhe_ecdsa_per_s": ("BM_HandshakeEcdheEcdsa", "items_per_second", 1),
     "bytes_per_established_leg": ("BM_RecordLegMemory", "bytes_per_leg", 1),
+    # bench/relay: the real worker on one core, generator and sink on the other (see RELAY_NOTES).
+    "relay_dtls_dtls_mpps": ("BM_RelayDtlsDtls10kLegs", "items_per_second", 1e-6),
+    "relay_dtls_dtls_100k_legs_mpps": ("BM_RelayDtlsDtls100kLegs", "items_per_second", 1e-6),
+    "relay_dtls_plain_mpps": ("BM_RelayDtlsPlain10kLegs", "items_per_second", 1e-6),
+    "relay_plain_plain_mpps": ("BM_RelayPlainPlain10kLegs", "items_per_second", 1e-6),
+    "relay_latency_p99_us": ("BM_RelayLatencyHalfPeak10kLegs", "p99_us", 1),
+    "crypto_limit_open_mrps": ("BM_CryptoLimitOpen10kLegs", "items_per_second", 1e-6),
+    "leg_adds_per_s": ("BM_FlowSocketLegAdd", "items_per_second", 1),
+    "leg_adds_pipelined_per_s": ("BM_FlowSocketLegAddPipelined32", "items_per_second", 1),
 }
-# Ratios measured within one run: (key, numerator key, denominator key).
+# Ratios measured within one run: (key, numerator key, denominator key or a number, factor):
+# numerator / (denominator * factor).
 RATIOS = [
     ("record_seal_cryptodev_vs_openssl_evp",
-     "record_seal_cryptodev_mrps", "record_seal_openssl_evp_mrps"),
+     "record_seal_cryptodev_mrps", "record_seal_openssl_evp_mrps", 1),
+    # A relayed DTLS frame costs one open and one seal: the crypto ceiling is half the open rate.
+    ("relay_dtls_dtls_vs_crypto_limit", "relay_dtls_dtls_mpps", "crypto_limit_open_mrps", 0.5),
+    ("relay_plain_plain_vs_target", "relay_plain_plain_mpps", 15, 1),
 ]
+# Targets of the issues: (key, ">=" or "<=", threshold, what it means).
+TARGETS = [
+    ("record_seal_cryptodev_vs_openssl_evp", ">=", 4, "cryptodev seal >= 4 x OpenSSL EVP seal"),
+    ("handshakes_ecdhe_rsa_per_s", ">=", 400, "ECDHE-RSA-2048 handshakes >= 400/s"),
+    ("bytes_per_established_leg", "<=", 4096, "record memory per established leg <= 4096 bytes"),
+    ("relay_dtls_dtls_vs_crypto_limit", ">=", 0.5,
+     "DTLS<->DTLS relay >= 0.5 x the crypto limit (crypto_limit_open_mrps / 2)"),
+    ("relay_plain_plain_mpps", ">=", 15, "plain<->plain relay >= 15 Mpps per worker core"),
+]
+# How the relay keys are measured, written under the headline table when they are present.
+RELAY_NOTES = """\
+### How the relay figures are measured (bench/relay)
+
+- `relay_*_mpps`: the real `dataplane::Worker` (its own `Run` loop, `PollOnce`) on EAL lcore 1
+  (CPU 1) behind an in-memory port (`rte_eth_from_rings` over two rings); legs in a real
+  `LegTable` and `DirectFlowTable`, linked in pairs, neighbour MACs set in the `NeighborTable`,
+  record keys (distinct per leg) installed through the worker's command mailbox
+  (`WorkerCommand::kInstallKeys`, the path a handshake takes), replay checks on. The generator on
+  lcore 0 (CPU 0) plays every leg's remote end: it copies a per-leg Ethernet/IPv4/UDP frame
+  template (128-byte UDPTL with redundancy) into fresh mbufs, seals DTLS records with the remote
+  end's own keys on its own cryptodev queue (fresh sequence numbers) and sets the UDP checksum;
+  every leg receives equally often, in shuffled order. The sink on the same lcore counts every
+  frame the worker transmits and, one in 1024, parses it (checksums), checks the addresses and
+  decrypts it with the peer leg's keys back to the UDPTL sent. Mpps = frames at the sink during
+  0.3 s windows (3 per repetition). `gen_backpressure` ~1 and `rx_ring_empty` ~0 show that the
+  worker, not the generator, is the limit; `drops` is the worker's drop count (0 expected);
+  `worker_cpu_share` and `gen_cpu_share` are the CPU time the two threads got per second of
+  window (about 1 on a quiet machine: lower values mean the shared machine took CPU time and the
+  row is low by at least as much). The ring port offers no checksum offload, so the worker
+  verifies and computes IPv4/UDP checksums in software, as it would on a NIC without offloads.
+  dtls_dtls: 10k legs (or 100k), DTLS on both sides (open + seal per frame); dtls_plain: 10k legs,
+  each pair one DTLS and one plain leg, traffic both ways; plain_plain: 10k plain legs.
+- `relay_latency_p99_us`: DTLS<->DTLS over 10k legs, first the peak over one window, then frames
+  paced one by one at half of it for 1 s; per frame, TSC at the generator's enqueue on the RX
+  ring (in an mbuf field) to the sink's dequeue from the TX ring (p50 and p99.9 are in the row).
+  Frames the sink would have taken earlier had its own thread not stalled (a loop pass > 20 us
+  late: the VM took the CPU; `gen_stalls_per_s`, `gen_stall_max_us`) are left out;
+  `p99_all_frames_us` keeps them. The tail of this VM (timer ticks, vCPU preemption, hundreds of
+  20+ us stalls per second on both CPUs) makes p99 vary between runs (30 to 600 us seen).
+- `crypto_limit_open_mrps`: `RecordProtector::Open` on the worker's cryptodev queue
+  (`crypto_aesni_gcm`), 128-byte records, bursts of 32 over 10k legs in shuffled order, same
+  process and run (records sealed by the peers between bursts, untimed).
+- `leg_adds_per_s`: `leg.add` (dtls, actpass, remote and a sha-256 fingerprint) over the real flow
+  socket of a real `Relay` (`Relay::Create` on net_ring-style ring ports, `Relay::Run` serving on
+  its own thread, worker lcore 1 and handshake lcore 2 on CPU 1), from a client on CPU 0: strict
+  request/reply, one request in flight; `leg_adds_pipelined_per_s`: 32 requests written before
+  their replies are read. 1000 legs per iteration, 20k legs in the table at the end.
+- The relay benchmark is not pinned with taskset: it places its lcores on both CPUs itself.
+"""
 
 
 def medians(paths):
@@ -59,10 +121,23 @@ def headline(rows):
             if base_name(row) == name and field in row:
                 out[key] = round(row[field] * scale, 3)
                 break
-    for key, num, den in RATIOS:
-        if num in out and den in out and out[den]:
-            out[key] = round(out[num] / out[den], 2)
+    for key, num, den, factor in RATIOS:
+        den_value = den if isinstance(den, (int, float)) else out.get(den)
+        if num in out and den_value:
+            out[key] = round(out[num] / (den_value * factor), 2)
     return out
+
+
+def targets(figures):
+    rows = []
+    for key, op, threshold, what in TARGETS:
+        if key not in figures:
+            continue
+        value = figures[key]
+        met = value >= threshold if op == ">=" else value <= threshold
+        rows.append({"key": key, "value": value, "target": f"{op} {threshold}", "what": what,
+                     "met": met})
+    return rows
 
 
 def cpu_model():
@@ -86,6 +161,11 @@ def fmt_rate(row):
     for k, v in row.items():
         if k == "bytes_per_leg":
             parts.append(f"{v:,.0f} bytes/leg")
+    # The relay rows' evidence: latency percentiles, who was the limit, CPU time the threads got.
+    for k in ("p50_us", "p99_us", "p999_us", "drops", "gen_backpressure", "worker_cpu_share"):
+        if k in row:
+            v = row[k]
+            parts.append(f"{k} {v:,.0f}" if abs(v) >= 100 else f"{k} {v:.3g}")
     return ", ".join(parts)
 
 
@@ -108,6 +188,7 @@ def main():
                    for c in context.get("caches", [])],
     }
     result = dict(figures)
+    result["targets"] = targets(figures)
     result["machine"] = machine
     result["command"] = args.command
     result["date"] = context.get("date")
@@ -126,13 +207,22 @@ def main():
         f.write(f"- command: `{args.command}`\n- date: {result['date']}\n")
         f.write(f"- machine: {machine['cpu']}, {machine['cpus']} CPUs at {machine['mhz']} MHz, "
                 f"{', '.join(machine['caches'])}\n")
-        f.write("- build: release (`-O3`, `NDEBUG`), pinned to one core with taskset\n\n")
+        f.write("- build: release (`-O3`, `NDEBUG`), pinned to one core with taskset (except "
+                "`relay_bench`, which uses both CPUs)\n\n")
         if figures:
             f.write("## Headline figures (bench/results/latest.json)\n\n| key | value |\n"
                     "| --- | ---: |\n")
             for k, v in figures.items():
                 f.write(f"| `{k}` | {v:,} |\n")
             f.write("\n")
+        if result["targets"]:
+            f.write("## Targets\n\n| target | key | value | met |\n| --- | --- | ---: | --- |\n")
+            for t in result["targets"]:
+                f.write(f"| {t['what']} | `{t['key']}` | {t['value']:,} | "
+                        f"{'yes' if t['met'] else '**no**'} |\n")
+            f.write("\n")
+        if any(k.startswith("relay_") for k in figures):
+            f.write(RELAY_NOTES + "\n")
         f.write("## All benchmarks\n\n| benchmark | median time | median CPU | throughput |\n"
                 "| --- | ---: | ---: | ---: |\n")
         for row in rows:
