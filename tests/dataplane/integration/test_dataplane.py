@@ -11,6 +11,7 @@ T38_DATAPLANE (binary, required), T38_CRYPTO (soft|cryptodev, default soft), T38
 """
 import asyncio
 import contextlib
+import json
 import os
 import re
 import secrets
@@ -56,9 +57,15 @@ class DataplaneTestCase(unittest.TestCase):
         self.addCleanup(self._teardown_lab)
         self.processes = []
         self.sockets = []
-        self.dp = self.lab.start_dataplane()
+        extra = self.relay_args()
+        self.dp = (self.lab.start_dataplane(relay_args=extra) if extra else
+                   self.lab.start_dataplane())
         self.flow = FlowClient(self.dp.socket_path)
         self.flow.request("events.subscribe")
+
+    def relay_args(self):
+        """Relay options beyond the lab's (none: the defaults, or T38_DATAPLANE_ARGS)."""
+        return []
 
     def _teardown_lab(self):
         try:
@@ -465,6 +472,28 @@ class _Result(unittest.TextTestResult):
         if self._failing and logs:
             self.stream.writeln(f"\n===== logs of {test.id()} =====\n{logs}\n=====")
             self.stream.flush()
+
+
+# --- i. leg.idle -------------------------------------------------------------------------------
+class Idle(DataplaneTestCase):
+    def relay_args(self):
+        config = os.path.join(self.lab.dir, "idle.json")
+        with open(config, "w") as f:
+            json.dump({"legs": {"idle_timeout_s": 1}}, f)
+        return ["--config", config]
+
+    def test_idle_event_then_traffic_then_idle_again(self):
+        sa, sb = self.socket("a"), self.socket("b")
+        leg_a, leg_b = self.add_plain("a"), self.add_plain("b")
+        self.link(leg_a, leg_b)
+        event = self.flow.wait_event("leg.idle", leg=leg_a["leg"], timeout=STEP)
+        self.assertGreaterEqual(event["seconds"], 1, event)
+        # Traffic ends the idle period; silence starts a new one, reported once more.
+        self.expect_relayed(udptl_packets(2, tag=b"A>B"), sa, local_address(leg_a), sb,
+                            local_address(leg_b), "A to B")
+        # One leg.idle per idle period: the first was taken above, so this one is the new period's.
+        event = self.flow.wait_event("leg.idle", leg=leg_a["leg"], timeout=STEP)
+        self.assertGreaterEqual(event["seconds"], 1, event)
 
 
 def main():
