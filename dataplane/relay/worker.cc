@@ -183,8 +183,11 @@ void Worker::ProcessBurst(rte_mbuf** mbufs, uint16_t n, uint16_t port_index, uin
       continue;
     }
     PacketView& view = views[item_count_];
+    // UDP checksums are checked where they matter (see Forward): DTLS records carry an AEAD tag,
+    // STUN a FINGERPRINT and MESSAGE-INTEGRITY, and plain UDPTL keeps its checksum end to end.
     WireError error = ParseFrame(LinkType::kEthernet,
-                                 Bytes(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len), &view);
+                                 Bytes(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len), &view,
+                                 {.verify_udp_checksum = false});
     if (error == WireError::kIpv4BadChecksum || error == WireError::kUdpBadChecksum ||
         error == WireError::kUdpZeroChecksumIpv6) {
       Drop(m, nullptr, DropReason::kBadChecksum);
@@ -216,6 +219,7 @@ void Worker::ProcessBurst(rte_mbuf** mbufs, uint16_t n, uint16_t port_index, uin
     item.leg = nullptr;
     item.source = SocketAddress{view.src, view.src_port};
     item.rx_port_index = port_index;
+    item.view = &view;
     item.payload = const_cast<uint8_t*>(view.payload.data());
     item.payload_length = static_cast<uint32_t>(view.payload.size());
     keys[item_count_] = FlowKey::Of(view.dst, view.dst_port);
@@ -462,12 +466,20 @@ void Worker::Forward(Item& item, uint8_t* plaintext, uint32_t length) {
     return;
   }
   LegPhase to_state = to->state.load(std::memory_order_acquire);
+  // A datagram relayed as it came keeps its checksum (RFC 1624 carry-over), so a receiver still
+  // detects damage; one about to be sealed must be checked now, or the seal would vouch for it.
+  const bool unchanged = plaintext == item.payload;
   if (to->transport == LegTransport::kPlain) {
-    Emit(item.m, &from, *to, plaintext, length, remote);
+    Emit(item.m, &from, *to, plaintext, length, remote,
+         unchanged ? UdpPayloadSum(*item.view) : std::nullopt);
     return;
   }
   if (to_state != LegPhase::kEstablished) {
     Drop(item.m, &from, DropReason::kPeerNotReady);
+    return;
+  }
+  if (unchanged && !UdpChecksumVerifies(*item.view)) {
+    Drop(item.m, &from, DropReason::kBadChecksum);
     return;
   }
   // Seal in place: the framing goes around the plaintext, into the old headers before it and
@@ -508,18 +520,19 @@ void Worker::SealRecords() {
       continue;
     }
     Emit(seal_mbufs_[j], seal_from_[j], *seal_peers_[j], job.record, job.record_length,
-         seal_remotes_[j]);
+         seal_remotes_[j], std::nullopt);
   }
 }
 
 void Worker::Emit(rte_mbuf* m, Leg* from, Leg& to, uint8_t* payload, uint32_t length,
-                  const SocketAddress& remote) {
+                  const SocketAddress& remote, std::optional<uint32_t> payload_sum) {
   const PortSet& ports = *context_.ports;
   const PortInfo& port = ports.port(to.port_index);
   UdpFrameSpec spec;
   spec.ethernet.src = port.mac;
   spec.src = to.local;
   spec.dst = remote;
+  spec.payload_sum = payload_sum;
   IpAddress next_hop = ports.NextHop(to.port_index, remote.ip);
   bool resolved = next_hop.family != IpFamily::kNone &&
                   context_.neighbors->Lookup(to.port_index, next_hop, &spec.ethernet.dst);
@@ -622,7 +635,7 @@ void Worker::SendCloseNotify() {
       rte_pktmbuf_free(m);
       continue;
     }
-    Emit(m, nullptr, leg, job.record, job.record_length, remote);
+    Emit(m, nullptr, leg, job.record, job.record_length, remote, std::nullopt);
   }
   FlushTx();
 }

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "crypto/record/record_protector.h"
@@ -91,6 +92,7 @@ class Worker {
     Leg* leg;
     SocketAddress source;
     uint16_t rx_port_index;
+    const PacketView* view;  // valid during the burst
     uint8_t* payload;
     uint32_t payload_length;
   };
@@ -106,8 +108,10 @@ class Worker {
   void SealRecords();
   // Frames `payload` for `to` and sends it (or hands it to the handshake lcore to resolve the
   // next hop). `from` (null for our own records) is the leg it is forwarded from: counted there.
+  // `payload_sum`: the payload's checksum sum when known (an unchanged payload), see
+  // UdpPayloadSum.
   void Emit(rte_mbuf* m, Leg* from, Leg& to, uint8_t* payload, uint32_t length,
-            const SocketAddress& remote);
+            const SocketAddress& remote, std::optional<uint32_t> payload_sum);
   void CountUdptl(Leg& leg, const uint8_t* payload, uint32_t length);
   void Punt(rte_mbuf* m, uint64_t leg_id, uint16_t port_index, uint8_t kind);
   void Drop(rte_mbuf* m, Leg* leg, DropReason reason);

@@ -15,6 +15,13 @@ uint32_t ChecksumAdd(uint32_t sum, Bytes data);
 // The checksum field value for a running sum: its ones' complement.
 inline uint16_t ChecksumFinish(uint32_t sum) { return static_cast<uint16_t>(~sum); }
 
+// The ones' complement sum of two 16-bit sums (end-around carry).
+inline uint32_t ChecksumCombine(uint32_t a, uint32_t b) {
+  uint32_t sum = a + b;
+  sum = (sum & 0xFFFF) + (sum >> 16);
+  return (sum & 0xFFFF) + (sum >> 16);
+}
+
 // True when data (checksum field included) sums to all ones (RFC 1071 section 1, "verify").
 inline bool ChecksumVerifies(uint32_t sum) { return sum == 0xFFFF; }
 

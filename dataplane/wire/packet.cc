@@ -100,7 +100,7 @@ WireError ParseLinkHeader(LinkType link_type, ByteReader* r, PacketView* out) {
 }
 
 // RFC 768. `l4` is the IP payload; fragments give only the ports.
-WireError ParseUdp(Bytes l4, PacketView* out) {
+WireError ParseUdp(Bytes l4, const ParseOptions& options, PacketView* out) {
   ByteReader r(l4);
   uint16_t length, checksum;
   if (!r.ReadU16(&out->src_port) || !r.ReadU16(&out->dst_port) || !r.ReadU16(&length) ||
@@ -111,26 +111,29 @@ WireError ParseUdp(Bytes l4, PacketView* out) {
   if (length < kUdpHeaderLength || length > l4.size()) return WireError::kUdpBadLength;
   out->l4 = l4.first(length);
   out->payload = l4.subspan(kUdpHeaderLength, length - kUdpHeaderLength);
+  out->udp_checksum = checksum;
   if (checksum == 0) {
     // "No checksum": allowed on IPv4 (RFC 768), not on IPv6 (RFC 8200 section 8.1).
     return out->family == IpFamily::kV6 ? WireError::kUdpZeroChecksumIpv6 : WireError::kOk;
   }
+  if (!options.verify_udp_checksum) return WireError::kOk;
   out->udp_checksum_checked = true;
   out->udp_checksum_ok = TransportChecksumVerifies(out->src, out->dst, kIpProtoUdp, out->l4);
   return out->udp_checksum_ok ? WireError::kOk : WireError::kUdpBadChecksum;
 }
 
 // Locates the L4 header at l4 (frame offset `offset`) and parses it when it is UDP.
-WireError ParseL4(uint8_t protocol, Bytes l4, size_t offset, PacketView* out) {
+WireError ParseL4(uint8_t protocol, Bytes l4, size_t offset, const ParseOptions& options,
+                  PacketView* out) {
   out->l4_protocol = protocol;
   out->l4_offset = offset;
   out->l4 = l4;
-  return protocol == kIpProtoUdp ? ParseUdp(l4, out) : WireError::kOk;
+  return protocol == kIpProtoUdp ? ParseUdp(l4, options, out) : WireError::kOk;
 }
 
 // RFC 791 section 3.1. `data` runs from the IP header to the end of the frame (link padding
 // included).
-WireError ParseIpv4(Bytes data, PacketView* out) {
+WireError ParseIpv4(Bytes data, const ParseOptions& options, PacketView* out) {
   ByteReader r(data);
   uint8_t version_ihl, tos, protocol;
   uint16_t total_length, id, flags_offset, checksum;
@@ -164,7 +167,7 @@ WireError ParseIpv4(Bytes data, PacketView* out) {
     out->l4_protocol = protocol;
   } else {
     l4_error = ParseL4(protocol, out->l3.subspan(header_length), out->l3_offset + header_length,
-                       out);
+                       options, out);
   }
   // A structural L4 error wins; otherwise the header checksum is the first thing wrong.
   if (l4_error != WireError::kOk && l4_error != WireError::kUdpBadChecksum) return l4_error;
@@ -173,7 +176,7 @@ WireError ParseIpv4(Bytes data, PacketView* out) {
 }
 
 // RFC 8200 sections 3 and 4: the fixed header, then extension headers up to the upper layer.
-WireError ParseIpv6(Bytes data, PacketView* out) {
+WireError ParseIpv6(Bytes data, const ParseOptions& options, PacketView* out) {
   ByteReader r(data);
   uint32_t version_class_flow;
   uint16_t payload_length;
@@ -229,12 +232,12 @@ WireError ParseIpv6(Bytes data, PacketView* out) {
     next = header_next;
   }
   const size_t l4_start = kIpv6HeaderLength + ext.offset();
-  return ParseL4(next, out->l3.subspan(l4_start), out->l3_offset + l4_start, out);
+  return ParseL4(next, out->l3.subspan(l4_start), out->l3_offset + l4_start, options, out);
 }
 
 }  // namespace
 
-WireError ParseFrame(LinkType link_type, Bytes frame, PacketView* out) {
+WireError ParseFrame(LinkType link_type, Bytes frame, PacketView* out, ParseOptions options) {
   *out = PacketView();
   out->link_type = link_type;
   ByteReader r(frame);
@@ -243,15 +246,31 @@ WireError ParseFrame(LinkType link_type, Bytes frame, PacketView* out) {
   const Bytes l3 = r.ReadRemaining();
   switch (out->ethertype) {
     case kEtherTypeIpv4:
-      return ParseIpv4(l3, out);
+      return ParseIpv4(l3, options, out);
     case kEtherTypeIpv6:
-      return ParseIpv6(l3, out);
+      return ParseIpv6(l3, options, out);
     case kEtherTypeArp:
       out->l3 = l3;
       return WireError::kOk;
     default:
       return WireError::kNotIp;
   }
+}
+
+bool UdpChecksumVerifies(const PacketView& v) {
+  if (v.udp_checksum == 0) return v.family == IpFamily::kV4;
+  return TransportChecksumVerifies(v.src, v.dst, kIpProtoUdp, v.l4);
+}
+
+std::optional<uint32_t> UdpPayloadSum(const PacketView& v) {
+  if (v.udp_checksum == 0 || v.l4.size() < kUdpHeaderLength) return std::nullopt;
+  // checksum = ~(header + payload), so payload = ~checksum - header = ~checksum + ~header; the
+  // header is the pseudo-header and the UDP header without its checksum field.
+  const uint32_t header =
+      ChecksumAdd(PseudoHeaderSum(v.src, v.dst, kIpProtoUdp, static_cast<uint32_t>(v.l4.size())),
+                  v.l4.first(6));
+  return ChecksumCombine(static_cast<uint16_t>(~v.udp_checksum),
+                         static_cast<uint16_t>(~header));
 }
 
 size_t EthernetHeaderLength(const EthernetHeader& h) { return 14 + 4 * size_t{h.vlan_count}; }
@@ -336,8 +355,13 @@ WireError BuildUdpFrame(const UdpFrameSpec& spec, Bytes payload, MutableBytes ou
   w.WriteU16(static_cast<uint16_t>(udp_length));
   w.WriteU16(0);
   if (!w.ok()) return WireError::kPacketBufferTooSmall;
+  const uint32_t pseudo = PseudoHeaderSum(spec.src.ip, spec.dst.ip, kIpProtoUdp,
+                                          static_cast<uint32_t>(udp_length));
   uint16_t checksum =
-      TransportChecksum(spec.src.ip, spec.dst.ip, kIpProtoUdp, out.subspan(udp_start, udp_length));
+      spec.payload_sum
+          ? ChecksumFinish(ChecksumCombine(
+                ChecksumAdd(pseudo, out.subspan(udp_start, kUdpHeaderLength)), *spec.payload_sum))
+          : ChecksumFinish(ChecksumAdd(pseudo, out.subspan(udp_start, udp_length)));
   if (checksum == 0) checksum = 0xFFFF;  // RFC 768: a computed zero is sent as all ones
   w.PatchU16(udp_start + 6, checksum);
   *written = header_length + payload.size();

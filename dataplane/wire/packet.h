@@ -5,6 +5,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 
 #include "dataplane/wire/address.h"
 #include "dataplane/wire/byte_reader.h"
@@ -87,6 +88,14 @@ struct PacketView {
   Bytes payload;
   bool udp_checksum_checked = false;  // false for a zero checksum on IPv4 and for fragments
   bool udp_checksum_ok = false;
+  uint16_t udp_checksum = 0;  // the received checksum field
+};
+
+struct ParseOptions {
+  // False: the UDP checksum is not verified (udp_checksum_checked stays false): for a caller that
+  // verifies it later only where it matters (UdpChecksumVerifies), or carries it over to a rebuilt
+  // datagram (UdpPayloadSum), or relies on a stronger check (an AEAD tag).
+  bool verify_udp_checksum = true;
 };
 
 // Parses one captured frame (RFC 791 section 3.1, RFC 8200 sections 3-4, RFC 768). Returns the
@@ -96,7 +105,15 @@ struct PacketView {
 // the error), and the return value is kIpv4BadChecksum, kUdpBadChecksum or kUdpZeroChecksumIpv6
 // (the dataplane drops on any error). ARP, non-UDP and fragmented IP packets parse kOk with what
 // could be located; anything but ARP, IPv4 and IPv6 is kNotIp.
-WireError ParseFrame(LinkType link_type, Bytes frame, PacketView* out);
+WireError ParseFrame(LinkType link_type, Bytes frame, PacketView* out, ParseOptions options = {});
+
+// Whether a parsed UDP datagram's checksum holds (a zero checksum on IPv4 means none: true).
+bool UdpChecksumVerifies(const PacketView& v);
+// The RFC 1071 sum of the payload, derived from the received checksum without reading the payload
+// (RFC 1624): a datagram rebuilt with other addresses and ports (UdpFrameSpec::payload_sum) keeps
+// a checksum that fails at the receiver exactly when the original one was wrong. nullopt when the
+// datagram carries no checksum.
+std::optional<uint32_t> UdpPayloadSum(const PacketView& v);
 
 // The dataplane's verdict on a parsed frame: kOk only for a whole UDP datagram.
 inline WireError RequireUdpDatagram(const PacketView& v) {
@@ -126,6 +143,9 @@ struct UdpFrameSpec {
   SocketAddress src;
   SocketAddress dst;
   uint8_t ttl = 64;
+  // The payload's RFC 1071 sum when the caller has it (UdpPayloadSum): the checksum is then
+  // computed without reading the payload.
+  std::optional<uint32_t> payload_sum;
 };
 
 // Ethernet + IP + UDP header bytes before the payload.

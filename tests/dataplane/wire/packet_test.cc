@@ -6,6 +6,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <random>
 #include <vector>
 
 #include "dataplane/wire/checksum.h"
@@ -569,6 +570,55 @@ TEST(BuildUdpFrameTest, ComputedZeroChecksumIsSentAsAllOnes) {
     }
   }
   EXPECT_TRUE(found);
+}
+
+// A datagram rebuilt with other addresses from the payload sum its received checksum implies
+// gets the checksum a full computation gives, and keeps failing when the payload was damaged.
+TEST(UdpPayloadSumTest, CarriesTheChecksumOverToARebuiltDatagram) {
+  std::mt19937 rng(7);
+  for (int round = 0; round < 2000; ++round) {
+    const bool v6 = round % 2 == 1;
+    auto address = [&](uint8_t last) {
+      std::array<uint8_t, 16> b{};
+      for (auto& x : b) x = static_cast<uint8_t>(rng());
+      b[15] = last;
+      return v6 ? IpAddress::V6Bytes(b.data()) : IpAddress::V4Bytes(b.data());
+    };
+    std::vector<uint8_t> payload(rng() % 300);
+    for (auto& x : payload) x = static_cast<uint8_t>(rng());
+    UdpFrameSpec in;
+    in.src = {address(1), static_cast<uint16_t>(rng())};
+    in.dst = {address(2), static_cast<uint16_t>(rng())};
+    std::vector<uint8_t> frame(UdpFrameHeaderLength(in) + payload.size());
+    size_t written = 0;
+    ASSERT_EQ(BuildUdpFrame(in, payload, frame, &written), WireError::kOk);
+    const bool damage = round % 3 == 0 && !payload.empty();
+    if (damage) frame[UdpFrameHeaderLength(in) + rng() % payload.size()] ^= 0x10;
+
+    PacketView view;
+    ASSERT_EQ(ParseFrame(LinkType::kEthernet, frame, &view, {.verify_udp_checksum = false}),
+              WireError::kOk);
+    EXPECT_FALSE(view.udp_checksum_checked);
+    EXPECT_EQ(UdpChecksumVerifies(view), !damage);
+    std::optional<uint32_t> sum = UdpPayloadSum(view);
+    ASSERT_TRUE(sum.has_value());
+
+    UdpFrameSpec out;
+    out.src = {address(3), static_cast<uint16_t>(rng())};
+    out.dst = {address(4), static_cast<uint16_t>(rng())};
+    out.payload_sum = sum;
+    std::vector<uint8_t> rebuilt(UdpFrameHeaderLength(out) + view.payload.size());
+    ASSERT_EQ(BuildUdpFrame(out, view.payload, rebuilt, &written), WireError::kOk);
+    PacketView check;
+    EXPECT_EQ(ParseFrame(LinkType::kEthernet, rebuilt, &check),
+              damage ? WireError::kUdpBadChecksum : WireError::kOk);
+    if (!damage) {
+      out.payload_sum.reset();
+      std::vector<uint8_t> full(rebuilt.size());
+      ASSERT_EQ(BuildUdpFrame(out, view.payload, full, &written), WireError::kOk);
+      EXPECT_EQ(rebuilt, full);
+    }
+  }
 }
 
 }  // namespace
