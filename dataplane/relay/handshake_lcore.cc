@@ -16,8 +16,6 @@ namespace t38relay::dataplane {
 
 namespace {
 
-uint64_t NowMs() { return rte_get_tsc_cycles() / (rte_get_tsc_hz() / 1000); }
-
 // The bytes a cookie is bound to: the source address and port.
 std::vector<uint8_t> PeerBytes(const SocketAddress& a) {
   std::vector<uint8_t> bytes(a.ip.bytes.begin(), a.ip.bytes.begin() + a.ip.size());
@@ -97,7 +95,7 @@ void HandshakeLcore::Run(const std::atomic<bool>& stop) {
   rte_rcu_qsbr_thread_online(context_.qsbr, context_.qsbr_thread_id);
   unsigned idle = 0;
   while (!stop.load(std::memory_order_relaxed)) {
-    if (PollOnce(NowMs()) != 0) {
+    if (PollOnce(RelayNowMs()) != 0) {
       idle = 0;
       continue;
     }
@@ -192,7 +190,7 @@ void HandshakeLcore::MaybeStartClient(Flow& flow, uint64_t now_ms) {
   if (flow.engine || flow.role != crypto::DtlsRole::kClient) return;
   // The remote comes with the command: the owner worker may not have stored it yet.
   if (!flow.remote || context_.legs->Find(flow.leg_id) == nullptr) return;  // waits for it
-  if (absl::Status s = CreateEngine(flow, crypto::DtlsRole::kClient, *flow.remote, now_ms);
+  if (absl::Status s = CreateEngine(flow, crypto::DtlsRole::kClient, *flow.remote);
       !s.ok()) {
     counters_.engine_errors.Add();
     flow.OnFailed(crypto::DtlsFailure::kProtocolError);
@@ -203,8 +201,7 @@ void HandshakeLcore::MaybeStartClient(Flow& flow, uint64_t now_ms) {
 }
 
 absl::Status HandshakeLcore::CreateEngine(Flow& flow, crypto::DtlsRole role,
-                                          const SocketAddress& peer, uint64_t now_ms) {
-  (void)now_ms;
+                                          const SocketAddress& peer) {
   crypto::DtlsEngineConfig config;
   config.role = role;
   config.identity = flow.identity;
@@ -296,7 +293,7 @@ void HandshakeLcore::ProcessDtls(rte_mbuf* m, Leg& leg, uint64_t now_ms) {
       counters_.not_client_hello.Add();
       break;
     case crypto::DtlsCookieResponder::Verdict::kValidCookie: {
-      if (absl::Status s = CreateEngine(flow, crypto::DtlsRole::kServer, source, now_ms);
+      if (absl::Status s = CreateEngine(flow, crypto::DtlsRole::kServer, source);
           !s.ok()) {
         counters_.engine_errors.Add();
         break;

@@ -113,8 +113,7 @@ class HandshakeLcore {
   void ProcessPunted(rte_mbuf* m, uint64_t now_ms);
   void ProcessDtls(rte_mbuf* m, Leg& leg, uint64_t now_ms);
   void MaybeStartClient(Flow& flow, uint64_t now_ms);
-  absl::Status CreateEngine(Flow& flow, crypto::DtlsRole role, const SocketAddress& peer,
-                            uint64_t now_ms);
+  absl::Status CreateEngine(Flow& flow, crypto::DtlsRole role, const SocketAddress& peer);
   void RunTimers(uint64_t now_ms);
   void Reschedule(Flow& flow);
   void SendDatagram(uint64_t leg_id, const SocketAddress& to, dataplane::Bytes payload);

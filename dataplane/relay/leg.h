@@ -2,6 +2,8 @@
 // peer link, ICE-lite credentials, DTLS record state and counters; and the fixed array of legs.
 #pragma once
 
+#include <rte_cycles.h>
+
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -14,6 +16,10 @@
 #include "dataplane/wire/address.h"
 
 namespace t38relay::dataplane {
+
+// The millisecond clock every lcore and the control thread share (the TSC): leg timestamps such
+// as last_rx_ms and all timers use it.
+inline uint64_t RelayNowMs() { return rte_get_tsc_cycles() / (rte_get_tsc_hz() / 1000); }
 
 // A counter with one writer (the owning lcore) and any number of readers (stats): a relaxed
 // load and store, never a locked read-modify-write.

@@ -27,8 +27,6 @@ namespace t38relay::dataplane {
 
 namespace {
 
-uint64_t NowMs() { return rte_get_tsc_cycles() / (rte_get_tsc_hz() / 1000); }
-
 constexpr uint32_t kMailboxSize = 4096;
 constexpr uint32_t kPuntRingSize = 4096;
 constexpr uint32_t kHandoffRingSize = 4096;
@@ -266,17 +264,12 @@ absl::Status Relay::InitBackends() {
 
 Relay::~Relay() {
   server_.reset();
-  // Keys go back to the backends before the backends go.
+  // Keys go back to the backends before the backends go: the lcores have stopped, so each
+  // worker's protector may be used from here.
   for (uint32_t i = 0; i < (legs_ ? legs_->capacity() : 0); ++i) {
     Leg& leg = (*legs_)[i];
     if (control_[i].life == ControlLeg::Life::kFree) continue;
-    if (!workers_.empty()) {
-      crypto::RecordProtector protector(
-          cryptodev_ ? static_cast<crypto::AeadBackend&>(cryptodev_->queue(leg.worker))
-                     : *soft_backends_[leg.worker],
-          {});
-      protector.Release(leg.record);
-    }
+    if (leg.worker < workers_.size()) workers_[leg.worker]->ReleaseLeg(leg);
     delete leg.ice;
     leg.ice = nullptr;
   }
@@ -347,7 +340,7 @@ absl::Status Relay::Run(const std::atomic<bool>& stop) {
 void Relay::ControlPass() {
   DrainEvents();
   Reclaim();
-  uint64_t now = NowMs();
+  uint64_t now = RelayNowMs();
   if (now >= next_idle_scan_ms_) {
     ScanIdle(now);
     next_idle_scan_ms_ = now + kIdleScanIntervalMs;
@@ -607,7 +600,7 @@ absl::StatusOr<LegAddResult> Relay::AddLeg(const LegAddRequest& request) {
   draft.life = ControlLeg::Life::kLive;
   draft.generation = generation;
   draft.address_index = *address_index;
-  draft.created_ms = NowMs();
+  draft.created_ms = RelayNowMs();
   c = std::move(draft);
   if (request.transport == LegTransport::kDtls) {
     if (absl::Status s = ConfigureHandshake(id, c, std::move(fingerprints), request.remote);

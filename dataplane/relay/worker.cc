@@ -26,8 +26,6 @@ constexpr uint16_t kStunBindingMethod = 0x001;
 // How often an idle worker gives a cryptodev queue the chance to return late operations.
 constexpr uint64_t kReapIntervalMs = 100;
 
-uint64_t NowMs() { return rte_get_tsc_cycles() / (rte_get_tsc_hz() / 1000); }
-
 DropReason DropFor(RecordResult result) {
   switch (result) {
     case RecordResult::kAuthFailed: return DropReason::kRecordAuthFailed;
@@ -54,7 +52,7 @@ void Worker::Run(const std::atomic<bool>& stop) {
   rte_rcu_qsbr_thread_register(context_.qsbr, context_.index);
   rte_rcu_qsbr_thread_online(context_.qsbr, context_.index);
   while (!stop.load(std::memory_order_relaxed)) {
-    uint64_t now = NowMs();
+    uint64_t now = RelayNowMs();
     if (PollOnce(now) == 0 && context_.cryptodev != nullptr &&
         now - last_reap_ms_ >= kReapIntervalMs) {
       context_.cryptodev->ReapStaleOps();
@@ -79,10 +77,7 @@ uint16_t Worker::PollOnce(uint64_t now_ms) {
   rte_ring* handoff = context_.handoff[context_.index];
   unsigned n = rte_ring_sc_dequeue_burst(handoff, reinterpret_cast<void**>(mbufs.data()),
                                          kBurstSize, nullptr);
-  for (unsigned i = 0; i < n; ++i) {
-    // A handed-off mbuf keeps the port index it was received on in its punt field.
-    ProcessBurst(&mbufs[i], 1, PuntInfoOf(mbufs[i]).port_index, now_ms);
-  }
+  if (n != 0) ProcessBurst(mbufs.data(), static_cast<uint16_t>(n), std::nullopt, now_ms);
   received += static_cast<uint16_t>(n);
   FlushTx();
   rte_rcu_qsbr_quiescent(context_.qsbr, context_.index);
@@ -150,8 +145,9 @@ void Worker::ProcessCommands(uint64_t now_ms) {
         }
         // The handshake authenticated this address (fingerprint checked).
         SocketAddress current;
-        if (leg->ice == nullptr && (!leg->remote.Load(&current) || current != c.address) &&
-            (leg->latch == Latch::kLearn || !leg->remote.Load(&current))) {
+        const bool known = leg->remote.Load(&current);
+        if (leg->ice == nullptr &&
+            (!known || (current != c.address && leg->latch == Latch::kLearn))) {
           LatchTo(*leg, c.address);
         } else {
           leg->latched = true;
@@ -168,7 +164,8 @@ void Worker::ProcessCommands(uint64_t now_ms) {
   }
 }
 
-void Worker::ProcessBurst(rte_mbuf** mbufs, uint16_t n, uint16_t port_index, uint64_t now_ms) {
+void Worker::ProcessBurst(rte_mbuf** mbufs, uint16_t n, std::optional<uint16_t> port_index,
+                          uint64_t now_ms) {
   item_count_ = 0;
   open_count_ = 0;
   seal_count_ = 0;
@@ -177,6 +174,8 @@ void Worker::ProcessBurst(rte_mbuf** mbufs, uint16_t n, uint16_t port_index, uin
   std::array<PacketView, kBurstSize> views;
   for (uint16_t i = 0; i < n; ++i) {
     rte_mbuf* m = mbufs[i];
+    // A handed-off mbuf keeps the port index it was received on in its punt field.
+    const uint16_t rx_port = port_index ? *port_index : PuntInfoOf(m).port_index;
     counters_.rx_packets.Add();
     if (m->nb_segs != 1) {
       Drop(m, nullptr, DropReason::kMalformedFrame);
@@ -204,7 +203,7 @@ void Worker::ProcessBurst(rte_mbuf** mbufs, uint16_t n, uint16_t port_index, uin
     if (view.ethertype == kEtherTypeArp ||
         (view.family != IpFamily::kNone && !view.fragment &&
          (view.l4_protocol == kIpProtoIcmp || view.l4_protocol == kIpProtoIcmpv6))) {
-      Punt(m, kNoLegId, port_index, static_cast<uint8_t>(PuntKind::kReceived));
+      Punt(m, kNoLegId, rx_port, PuntKind::kReceived);
       continue;
     }
     if (RequireUdpDatagram(view) != WireError::kOk) {
@@ -218,7 +217,7 @@ void Worker::ProcessBurst(rte_mbuf** mbufs, uint16_t n, uint16_t port_index, uin
     item.m = m;
     item.leg = nullptr;
     item.source = SocketAddress{view.src, view.src_port};
-    item.rx_port_index = port_index;
+    item.rx_port_index = rx_port;
     item.view = &view;
     item.payload = const_cast<uint8_t*>(view.payload.data());
     item.payload_length = static_cast<uint32_t>(view.payload.size());
@@ -305,7 +304,7 @@ void Worker::Classify(Item& item, const PacketView& view) {
       }
       // Handshake records, alerts in clear, several records in one datagram, other epochs.
       Punt(item.m, leg.id.load(std::memory_order_relaxed), item.rx_port_index,
-           static_cast<uint8_t>(PuntKind::kReceived));
+           PuntKind::kReceived);
       return;
     default:
       break;
@@ -425,7 +424,7 @@ void Worker::OpenRecords(uint64_t now_ms) {
       case RecordResult::kNoKeys:
         // Untouched: the handshake lcore knows what to do with it.
         Punt(item.m, item.leg->id.load(std::memory_order_relaxed), item.rx_port_index,
-             static_cast<uint8_t>(PuntKind::kReceived));
+             PuntKind::kReceived);
         continue;
       default:
         Drop(item.m, item.leg, DropFor(job.result));
@@ -559,14 +558,14 @@ void Worker::Emit(rte_mbuf* m, Leg* from, Leg& to, uint8_t* payload, uint32_t le
   }
   if (!resolved) {
     Punt(m, to.id.load(std::memory_order_relaxed), to.port_index,
-         static_cast<uint8_t>(PuntKind::kNeedsNeighbor));
+         PuntKind::kNeedsNeighbor);
     return;
   }
   Transmit(to.port_index, m);
 }
 
-void Worker::Punt(rte_mbuf* m, uint64_t leg_id, uint16_t port_index, uint8_t kind) {
-  PuntInfoOf(m) = PuntInfo{leg_id, port_index, static_cast<PuntKind>(kind)};
+void Worker::Punt(rte_mbuf* m, uint64_t leg_id, uint16_t port_index, PuntKind kind) {
+  PuntInfoOf(m) = PuntInfo{leg_id, port_index, kind};
   if (rte_ring_mp_enqueue(context_.punt, m) != 0) {
     Drop(m, nullptr, DropReason::kPuntQueueFull);
     return;

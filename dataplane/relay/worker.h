@@ -19,6 +19,7 @@
 #include "dataplane/port/port_set.h"
 #include "dataplane/relay/leg.h"
 #include "dataplane/relay/mailbox.h"
+#include "dataplane/relay/punt.h"
 #include "dataplane/wire/packet.h"
 
 namespace t38relay::crypto {
@@ -81,6 +82,8 @@ class Worker {
   // After Run returned, on a stopped relay (no other lcore running): seals and sends a
   // close_notify alert on every established leg this worker owns.
   void SendCloseNotify();
+  // On a stopped relay: frees the leg's record keys through this worker's backend.
+  void ReleaseLeg(Leg& leg) { protector_.Release(leg.record); }
 
   const WorkerCounters& counters() const { return counters_; }
   uint16_t index() const { return context_.index; }
@@ -98,7 +101,9 @@ class Worker {
   };
 
   void ProcessCommands(uint64_t now_ms);
-  void ProcessBurst(rte_mbuf** mbufs, uint16_t n, uint16_t port_index, uint64_t now_ms);
+  // port_index: the port all mbufs came from, or nullopt for hand-off mbufs (each carries its own).
+  void ProcessBurst(rte_mbuf** mbufs, uint16_t n, std::optional<uint16_t> port_index,
+                    uint64_t now_ms);
   void Classify(Item& item, const PacketView& view);
   bool AcceptSource(Leg& leg, const SocketAddress& source, bool authenticated);
   void LatchTo(Leg& leg, const SocketAddress& source);
@@ -113,7 +118,7 @@ class Worker {
   void Emit(rte_mbuf* m, Leg* from, Leg& to, uint8_t* payload, uint32_t length,
             const SocketAddress& remote, std::optional<uint32_t> payload_sum);
   void CountUdptl(Leg& leg, const uint8_t* payload, uint32_t length);
-  void Punt(rte_mbuf* m, uint64_t leg_id, uint16_t port_index, uint8_t kind);
+  void Punt(rte_mbuf* m, uint64_t leg_id, uint16_t port_index, PuntKind kind);
   void Drop(rte_mbuf* m, Leg* leg, DropReason reason);
   void Transmit(uint16_t port_index, rte_mbuf* m);
   void FlushTx();
