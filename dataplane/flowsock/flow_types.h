@@ -56,6 +56,9 @@ struct LegAddRequest {
   std::vector<FingerprintValue> fingerprints;
   std::optional<IceCredentials> ice;
   Latch latch = Latch::kLearn;
+  // Opaque to the dataplane, kept with the leg and returned by leg.get and legs.list: control
+  // stores the call a leg belongs to here, so a restarted control can rebuild its calls.
+  std::string label;
   friend bool operator==(const LegAddRequest&, const LegAddRequest&) = default;
 };
 
@@ -68,6 +71,7 @@ struct LegUpdateRequest {
   std::optional<std::vector<FingerprintValue>> fingerprints;
   std::optional<IceCredentials> ice;
   std::optional<Latch> latch;
+  std::optional<std::string> label;
   friend bool operator==(const LegUpdateRequest&, const LegUpdateRequest&) = default;
 };
 
@@ -108,6 +112,7 @@ struct LegInfo {
   std::optional<DtlsRole> role;
   // Our certificate's fingerprint; null for plain legs.
   std::optional<FingerprintValue> fingerprint;
+  std::string label;
   LegCounters counters;
   UdptlCounters udptl;
 };

@@ -206,6 +206,14 @@ class FieldParser {
     return true;
   }
 
+  bool Label(const json& v, std::string_view field, std::string* out) {
+    if (!String(v, field, out)) return false;
+    if (out->size() > kMaxLabelBytes) {
+      return Fail(field, "at most " + std::to_string(kMaxLabelBytes) + " bytes");
+    }
+    return true;
+  }
+
   bool IceText(const json& v, std::string_view field, size_t min, size_t max, std::string* out) {
     if (!String(v, field, out)) return false;
     if (out->size() < min || out->size() > max || !IsIceChars(*out)) {
@@ -239,7 +247,7 @@ class FieldParser {
 
 bool ParseLegAdd(const json& j, FieldParser& p, LegAddRequest* r) {
   if (!p.OnlyFields(j, {"v", "id", "cmd", "transport", "ip", "family", "remote", "setup",
-                        "remote_setup", "fingerprints", "ice", "latch"},
+                        "remote_setup", "fingerprints", "ice", "latch", "label"},
                     "")) {
     return false;
   }
@@ -292,12 +300,15 @@ bool ParseLegAdd(const json& j, FieldParser& p, LegAddRequest* r) {
   if (const json* latch = p.Find(j, "latch")) {
     if (!p.LatchValue(*latch, "latch", &r->latch)) return false;
   }
+  if (const json* label = p.Find(j, "label")) {
+    if (!p.Label(*label, "label", &r->label)) return false;
+  }
   return true;
 }
 
 bool ParseLegUpdate(const json& j, FieldParser& p, LegUpdateRequest* r) {
   if (!p.OnlyFields(j, {"v", "id", "cmd", "leg", "remote", "remote_setup", "setup", "fingerprints",
-                        "ice", "latch"},
+                        "ice", "latch", "label"},
                     "")) {
     return false;
   }
@@ -333,9 +344,15 @@ bool ParseLegUpdate(const json& j, FieldParser& p, LegUpdateRequest* r) {
     if (!p.LatchValue(*latch, "latch", &value)) return false;
     r->latch = value;
   }
-  if (!r->remote && !r->remote_setup && !r->setup && !r->fingerprints && !r->ice && !r->latch) {
-    return p.Fail("leg.update",
-                  "give at least one of remote, remote_setup, setup, fingerprints, ice, latch");
+  if (const json* label = p.Find(j, "label")) {
+    std::string value;
+    if (!p.Label(*label, "label", &value)) return false;
+    r->label = std::move(value);
+  }
+  if (!r->remote && !r->remote_setup && !r->setup && !r->fingerprints && !r->ice && !r->latch &&
+      !r->label) {
+    return p.Fail("leg.update", "give at least one of remote, remote_setup, setup, fingerprints, "
+                                "ice, latch, label");
   }
   return true;
 }
@@ -654,6 +671,7 @@ std::string FormatRequest(const Request& request) {
     }
     if (add->ice) j["ice"] = IceToJson(*add->ice);
     j["latch"] = LatchName(add->latch);
+    if (!add->label.empty()) j["label"] = add->label;
   } else if (const auto* update = std::get_if<LegUpdateRequest>(&request.args)) {
     j["leg"] = update->leg;
     if (update->remote) j["remote"] = AddressToJson(*update->remote);
@@ -662,6 +680,7 @@ std::string FormatRequest(const Request& request) {
     if (update->fingerprints) j["fingerprints"] = FingerprintsToJson(*update->fingerprints);
     if (update->ice) j["ice"] = IceToJson(*update->ice);
     if (update->latch) j["latch"] = LatchName(*update->latch);
+    if (update->label) j["label"] = *update->label;
   } else if (const auto* link = std::get_if<LegLinkRequest>(&request.args)) {
     j["legs"] = {link->a, link->b};
   } else if (const auto* ref = std::get_if<LegRef>(&request.args)) {
@@ -745,6 +764,7 @@ nlohmann::json LegInfoToJson(const LegInfo& info) {
       {"setup", info.setup ? json(SetupName(*info.setup)) : json(nullptr)},
       {"role", info.role ? json(DtlsRoleName(*info.role)) : json(nullptr)},
       {"fingerprint", info.fingerprint ? FingerprintToJson(*info.fingerprint) : json(nullptr)},
+      {"label", info.label},
       {"counters",
        {{"rx_packets", info.counters.rx_packets},
         {"rx_bytes", info.counters.rx_bytes},

@@ -24,6 +24,8 @@ inline constexpr uint64_t kMaxJsonId = (uint64_t{1} << 53) - 1;
 inline constexpr int kMaxJsonDepth = 8;
 // At most this many fingerprints in one request.
 inline constexpr size_t kMaxFingerprints = 16;
+// A leg's label: at most this many bytes of UTF-8 text.
+inline constexpr size_t kMaxLabelBytes = 4096;
 
 enum class ErrorCode : uint8_t {
   kBadJson,

@@ -601,6 +601,7 @@ absl::StatusOr<LegAddResult> Relay::AddLeg(const LegAddRequest& request) {
   draft.generation = generation;
   draft.address_index = *address_index;
   draft.created_ms = RelayNowMs();
+  draft.label = request.label;
   c = std::move(draft);
   if (request.transport == LegTransport::kDtls) {
     if (absl::Status s = ConfigureHandshake(id, c, std::move(fingerprints), request.remote);
@@ -670,6 +671,7 @@ absl::Status Relay::UpdateLeg(const LegUpdateRequest& request) {
       return s;
     }
   }
+  if (request.label) c.label = *request.label;
   if (dtls) {
     c.setup = setup;
     c.remote_setup = remote_setup;
@@ -749,6 +751,7 @@ LegInfo Relay::InfoOf(uint32_t index) const {
   if (leg.remote.Load(&remote)) info.remote = remote;
   info.latched = leg.latched.load();
   if (uint64_t peer = leg.peer.load(); peer != kNoLegId) info.peer = peer;
+  info.label = c.label;
   if (leg.transport == LegTransport::kDtls) {
     info.setup = c.setup;
     if (c.role) info.role = ToProtocolRole(*c.role);

@@ -74,6 +74,7 @@ class Relay final : public FlowService {
     uint64_t created_ms = 0;
     uint64_t last_seen_rx_ms = 0;
     bool idle_reported = false;
+    std::string label;  // control's, returned as is
   };
   struct RelayAddress {
     IpAddress ip;

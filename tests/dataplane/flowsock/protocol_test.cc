@@ -182,7 +182,8 @@ TEST(ParseLegAddTest, FullDtlsRequest) {
                   {"remote_setup", "active"},
                   {"fingerprints", {{{"hash", "SHA-256"}, {"value", kSha256}}}},
                   {"ice", {{"ufrag", "abcd"}, {"pwd", kPwd}, {"remote_ufrag", "wxyz+/"}}},
-                  {"latch", "strict"}}));
+                  {"latch", "strict"},
+                  {"label", "call-1;tag-a;a"}}));
   EXPECT_EQ(r.command, Command::kLegAdd);
   const auto& add = std::get<LegAddRequest>(r.args);
   EXPECT_EQ(add.transport, LegTransport::kDtls);
@@ -316,6 +317,26 @@ TEST(ParseLegAddTest, InvalidFields) {
                    "unknown field 'ice.remote_pwd'");
   ExpectBadRequest("leg.add", with({{"ice", "abcd:pwd"}}), "ice: must be");
   ExpectBadRequest("leg.add", with({{"latch", "loose"}}), "latch: must be one of \"strict\", \"learn\"");
+  ExpectBadRequest("leg.add", with({{"label", 7}}), "label: must be a string");
+  ExpectBadRequest("leg.add", with({{"label", std::string(kMaxLabelBytes + 1, 'x')}}),
+                   "label: at most 4096 bytes");
+}
+
+TEST(ParseLegAddTest, LabelRoundTrip) {
+  const Request r = MustParse(
+      Line("leg.add", {{"transport", "plain"}, {"label", std::string(kMaxLabelBytes, 'x')}}));
+  const auto& add = std::get<LegAddRequest>(r.args);
+  EXPECT_EQ(add.label, std::string(kMaxLabelBytes, 'x'));
+  EXPECT_EQ(std::get<LegAddRequest>(MustParse(FormatRequest(r)).args), add);
+  LegUpdateRequest update;
+  update.leg = 3;
+  update.label = "{\"call\":\"x\"}";
+  Request request;
+  request.id = 2;
+  request.command = Command::kLegUpdate;
+  request.args = update;
+  const Request u = MustParse(FormatRequest(request));
+  EXPECT_EQ(std::get<LegUpdateRequest>(u.args), update);
 }
 
 TEST(ParseLegUpdateTest, EachField) {
@@ -477,7 +498,7 @@ TEST(FormatTest, ResultObjects) {
   info.local = {IpAddress::V4(0xC6120001), 20002};
   EXPECT_EQ(LegInfoToJson(info), json::parse(R"({"leg":7,"transport":"plain","state":"plain",
       "local":{"ip":"198.18.0.1","port":20002},"remote":null,"latched":false,"peer":null,
-      "setup":null,"role":null,"fingerprint":null,
+      "setup":null,"role":null,"fingerprint":null,"label":"",
       "counters":{"rx_packets":0,"rx_bytes":0,"forwarded_packets":0,"forwarded_bytes":0,
                   "drops":{}},
       "udptl":{"packets":0,"seq_gaps":0,"recovered":0}})"));
