@@ -56,6 +56,9 @@ struct LegAddRequest {
   std::vector<FingerprintValue> fingerprints;
   std::optional<IceCredentials> ice;
   Latch latch = Latch::kLearn;
+  // dtls only: a certificate of its own, never used by another leg (RFC 7345 section 5.1), instead
+  // of the dataplane's configured identity.
+  bool anonymous = false;
   // Opaque to the dataplane, kept with the leg and returned by leg.get and legs.list: control
   // stores the call a leg belongs to here, so a restarted control can rebuild its calls.
   std::string label;

@@ -206,6 +206,12 @@ class FieldParser {
     return true;
   }
 
+  bool Bool(const json& v, std::string_view field, bool* out) {
+    if (!v.is_boolean()) return Fail(field, "must be true or false");
+    *out = v.get<bool>();
+    return true;
+  }
+
   bool Label(const json& v, std::string_view field, std::string* out) {
     if (!String(v, field, out)) return false;
     if (out->size() > kMaxLabelBytes) {
@@ -247,7 +253,7 @@ class FieldParser {
 
 bool ParseLegAdd(const json& j, FieldParser& p, LegAddRequest* r) {
   if (!p.OnlyFields(j, {"v", "id", "cmd", "transport", "ip", "family", "remote", "setup",
-                        "remote_setup", "fingerprints", "ice", "latch", "label"},
+                        "remote_setup", "fingerprints", "ice", "latch", "anonymous", "label"},
                     "")) {
     return false;
   }
@@ -277,7 +283,7 @@ bool ParseLegAdd(const json& j, FieldParser& p, LegAddRequest* r) {
     r->remote = address;
   }
   if (r->transport == LegTransport::kPlain) {
-    for (std::string_view dtls_only : {"setup", "remote_setup", "fingerprints"}) {
+    for (std::string_view dtls_only : {"setup", "remote_setup", "fingerprints", "anonymous"}) {
       if (p.Find(j, dtls_only) != nullptr) return p.Fail(dtls_only, "only for dtls legs");
     }
   }
@@ -299,6 +305,9 @@ bool ParseLegAdd(const json& j, FieldParser& p, LegAddRequest* r) {
   }
   if (const json* latch = p.Find(j, "latch")) {
     if (!p.LatchValue(*latch, "latch", &r->latch)) return false;
+  }
+  if (const json* anonymous = p.Find(j, "anonymous")) {
+    if (!p.Bool(*anonymous, "anonymous", &r->anonymous)) return false;
   }
   if (const json* label = p.Find(j, "label")) {
     if (!p.Label(*label, "label", &r->label)) return false;
@@ -668,6 +677,7 @@ std::string FormatRequest(const Request& request) {
       j["setup"] = SetupName(add->setup);
       if (add->remote_setup) j["remote_setup"] = SetupName(*add->remote_setup);
       j["fingerprints"] = FingerprintsToJson(add->fingerprints);
+      if (add->anonymous) j["anonymous"] = true;
     }
     if (add->ice) j["ice"] = IceToJson(*add->ice);
     j["latch"] = LatchName(add->latch);

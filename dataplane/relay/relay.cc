@@ -31,6 +31,7 @@ constexpr uint32_t kMailboxSize = 4096;
 constexpr uint32_t kPuntRingSize = 4096;
 constexpr uint32_t kHandoffRingSize = 4096;
 constexpr uint64_t kIdleScanIntervalMs = 1000;
+constexpr size_t kAnonymousPoolTarget = 4;
 
 crypto::SdpSetup ToSdp(DtlsSetup setup) {
   switch (setup) {
@@ -206,15 +207,19 @@ absl::Status Relay::Init() {
         crypto::Identity::LoadPem(*config_.dtls.certificate, *config_.dtls.private_key);
     if (!identity.ok()) return identity.status();
     identity_ = *identity;
-  } else if (config_.dtls.per_call_identity) {
-    identity_pool_ = std::make_unique<crypto::IdentityPool>(crypto::IdentityPool::Options{
-        .key_type = config_.dtls.key_type, .target = config_.dtls.identity_pool});
-  } else {
+  } else if (!config_.dtls.per_call_identity) {
     absl::StatusOr<std::shared_ptr<const crypto::Identity>> identity =
         crypto::Identity::Generate(config_.dtls.key_type);
     if (!identity.ok()) return identity.status();
     identity_ = *identity;
   }
+  // Fresh identities: for every dtls leg with dtls.per_call_identity, else for anonymous legs
+  // only (a few kept ready: generating RSA keys costs tens of milliseconds each).
+  identity_pool_ = std::make_unique<crypto::IdentityPool>(crypto::IdentityPool::Options{
+      .key_type = config_.dtls.key_type,
+      .target = config_.dtls.per_call_identity
+                    ? config_.dtls.identity_pool
+                    : std::min<size_t>(config_.dtls.identity_pool, kAnonymousPoolTarget)});
 
   // The default lives in /run/t38relay, which a fresh machine does not have.
   std::string directory = config_.socket_path.substr(0, config_.socket_path.rfind('/'));
@@ -460,8 +465,8 @@ absl::StatusOr<std::vector<crypto::Fingerprint>> Relay::ParseFingerprints(
   return out;
 }
 
-absl::StatusOr<std::shared_ptr<const crypto::Identity>> Relay::TakeIdentity() {
-  if (identity_) return identity_;
+absl::StatusOr<std::shared_ptr<const crypto::Identity>> Relay::TakeIdentity(bool anonymous) {
+  if (identity_ && !anonymous) return identity_;
   absl::StatusOr<std::shared_ptr<const crypto::Identity>> identity = identity_pool_->Take();
   if (!identity.ok()) {
     return absl::UnavailableError(absl::StrCat(
@@ -536,7 +541,7 @@ absl::StatusOr<LegAddResult> Relay::AddLeg(const LegAddRequest& request) {
     if (!role.ok()) return role.status();
     absl::StatusOr<std::vector<crypto::Fingerprint>> parsed = ParseFingerprints(request.fingerprints);
     if (!parsed.ok()) return parsed.status();
-    absl::StatusOr<std::shared_ptr<const crypto::Identity>> identity = TakeIdentity();
+    absl::StatusOr<std::shared_ptr<const crypto::Identity>> identity = TakeIdentity(request.anonymous);
     if (!identity.ok()) return identity.status();
     draft.role = *role;
     draft.setup = request.setup;

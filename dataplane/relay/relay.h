@@ -100,7 +100,7 @@ class Relay final : public FlowService {
                                   std::vector<crypto::Fingerprint> fingerprints,
                                   std::optional<SocketAddress> remote);
   LegInfo InfoOf(uint32_t index) const;
-  absl::StatusOr<std::shared_ptr<const crypto::Identity>> TakeIdentity();
+  absl::StatusOr<std::shared_ptr<const crypto::Identity>> TakeIdentity(bool anonymous);
 
   RelayConfig config_;
   rte_mempool* pool_ = nullptr;

@@ -183,6 +183,7 @@ TEST(ParseLegAddTest, FullDtlsRequest) {
                   {"fingerprints", {{{"hash", "SHA-256"}, {"value", kSha256}}}},
                   {"ice", {{"ufrag", "abcd"}, {"pwd", kPwd}, {"remote_ufrag", "wxyz+/"}}},
                   {"latch", "strict"},
+                  {"anonymous", true},
                   {"label", "call-1;tag-a;a"}}));
   EXPECT_EQ(r.command, Command::kLegAdd);
   const auto& add = std::get<LegAddRequest>(r.args);
@@ -204,6 +205,8 @@ TEST(ParseLegAddTest, FullDtlsRequest) {
   EXPECT_EQ(add.ice->pwd, kPwd);
   EXPECT_EQ(add.ice->remote_ufrag, "wxyz+/");
   EXPECT_EQ(add.latch, Latch::kStrict);
+  EXPECT_TRUE(add.anonymous);
+  EXPECT_EQ(add.label, "call-1;tag-a;a");
 }
 
 TEST(ParseLegAddTest, Defaults) {
@@ -318,6 +321,9 @@ TEST(ParseLegAddTest, InvalidFields) {
   ExpectBadRequest("leg.add", with({{"ice", "abcd:pwd"}}), "ice: must be");
   ExpectBadRequest("leg.add", with({{"latch", "loose"}}), "latch: must be one of \"strict\", \"learn\"");
   ExpectBadRequest("leg.add", with({{"label", 7}}), "label: must be a string");
+  ExpectBadRequest("leg.add", with({{"anonymous", 1}}), "anonymous: must be true or false");
+  ExpectBadRequest("leg.add", {{"transport", "plain"}, {"anonymous", true}},
+                   "anonymous: only for dtls legs");
   ExpectBadRequest("leg.add", with({{"label", std::string(kMaxLabelBytes + 1, 'x')}}),
                    "label: at most 4096 bytes");
 }
