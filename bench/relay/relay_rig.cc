@@ -433,6 +433,40 @@ void RelayRig::BuildTemplates() {
     }
     frame_lengths_[i] = static_cast<uint16_t>(written);
   }
+  if (options_.hello_every == 0) return;
+  // RFC 6347 section 4.2.2: a ClientHello (no cookie yet) in one epoch-0 handshake record.
+  const std::vector<uint8_t> hello_body = [] {
+    std::vector<uint8_t> b = {0xFE, 0xFD};                    // client_version DTLS 1.2
+    for (int k = 0; k < 32; ++k) b.push_back(static_cast<uint8_t>(k * 7));  // random
+    b.insert(b.end(), {0, 0, 0, 4, 0xC0, 0x2F, 0x00, 0x9E, 1, 0});  // session, cookie, suites,
+    return b;                                                      // compression
+  }();
+  std::vector<uint8_t> hello = {kDtlsHandshake, 0xFE, 0xFD, 0, 0, 0, 0, 0, 0, 0, 0};
+  const size_t handshake_length = 12 + hello_body.size();
+  hello.push_back(static_cast<uint8_t>(handshake_length >> 8));
+  hello.push_back(static_cast<uint8_t>(handshake_length));
+  const uint8_t n0 = 0, n1 = static_cast<uint8_t>(hello_body.size() >> 8),
+                n2 = static_cast<uint8_t>(hello_body.size());
+  hello.insert(hello.end(), {1, n0, n1, n2, 0, 0, 0, 0, 0, n0, n1, n2});  // client_hello
+  hello.insert(hello.end(), hello_body.begin(), hello_body.end());
+  hellos_.assign(size_t{options_.legs} * kTemplateStride, 0);
+  hello_lengths_.assign(options_.legs, 0);
+  for (uint32_t i = 0; i < options_.legs; ++i) {
+    if (!IsDtls(i)) continue;
+    UdpFrameSpec spec;
+    spec.ethernet.dst = ports_->port(0).mac;
+    spec.ethernet.src = RemoteMac(i % kRemotesPerPort + 1);
+    spec.src = RemoteOf(i);
+    spec.dst = LocalOf(i);
+    size_t written = 0;
+    if (BuildUdpFrame(spec, Bytes(hello.data(), hello.size()),
+                      MutableBytes(&hellos_[size_t{i} * kTemplateStride], kTemplateStride),
+                      &written) != WireError::kOk) {
+      std::fprintf(stderr, "cannot build the ClientHello template\n");
+      std::exit(1);
+    }
+    hello_lengths_[i] = static_cast<uint16_t>(written);
+  }
 }
 
 uint16_t RelayRig::Generate(rte_mbuf** out, uint16_t n) {
@@ -445,6 +479,13 @@ uint16_t RelayRig::Generate(rte_mbuf** out, uint16_t n) {
     next_ = next_ + 1 == order_.size() ? 0 : next_ + 1;
     rte_mbuf* m = out[k];
     uint8_t* frame = rte_pktmbuf_mtod(m, uint8_t*);
+    if (options_.hello_every != 0 && ++generated_frames_ % options_.hello_every == 0 &&
+        hello_lengths_[leg] != 0) {
+      rte_memcpy(frame, &hellos_[size_t{leg} * kTemplateStride], hello_lengths_[leg]);
+      m->data_len = hello_lengths_[leg];
+      m->pkt_len = hello_lengths_[leg];
+      continue;
+    }
     const uint16_t length = frame_lengths_[leg];
     rte_memcpy(frame, &templates_[size_t{leg} * kTemplateStride], length);
     m->data_len = length;
@@ -521,6 +562,10 @@ unsigned RelayRig::Drain(Latencies* latencies, uint64_t now) {
   // The ring is empty: whatever arrives next was not waiting for the sink.
   if (latencies != nullptr && n < kMax) latencies->after_stall = false;
   if (n != 0) rte_pktmbuf_free_bulk(m, n);
+  // What the worker hands to the handshake lcore (a flood's ClientHellos) is taken as well.
+  unsigned punted =
+      rte_ring_sc_dequeue_burst(punt_, reinterpret_cast<void**>(m), kMax, nullptr);
+  if (punted != 0) rte_pktmbuf_free_bulk(m, punted);
   return n;
 }
 
@@ -535,6 +580,7 @@ TrafficResult RelayRig::Run(double warmup_s, double window_s, double packets_per
   const uint64_t rx0 = wc.rx_packets.Get();
   const uint64_t tx0 = wc.tx_packets.Get();
   const uint64_t drops0 = WorkerDrops();
+  const uint64_t punted0 = worker_->counters().punted.Get();
   const uint64_t sink0 = sink_seen_;
   const uint64_t checked0 = samples_checked_;
   const uint64_t failed0 = samples_failed_;
@@ -641,7 +687,8 @@ TrafficResult RelayRig::Run(double warmup_s, double window_s, double packets_per
   result.sink_total = sink_seen_ - sink0;
   result.worker_rx = wc.rx_packets.Get() - rx0;
   result.worker_tx = wc.tx_packets.Get() - tx0;
-  result.drops = WorkerDrops() - drops0;
+  result.punted = worker_->counters().punted.Get() - punted0;
+  result.drops = WorkerDrops() - drops0 - result.punted;
   result.samples_checked = samples_checked_ - checked0;
   result.samples_failed = samples_failed_ - failed0;
   result.rx_ring_empty = passes ? static_cast<double>(empty_passes) / passes : 0;

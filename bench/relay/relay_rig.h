@@ -63,6 +63,9 @@ struct RigOptions {
   uint32_t legs = 10'000;  // even: leg 2k is linked to leg 2k+1
   LegPairKind kind = LegPairKind::kDtlsDtls;
   unsigned worker_lcore = 1;
+  // A ClientHello flood: every hello_every-th frame (0: none) is a DTLS ClientHello from a DTLS
+  // leg's own remote, which the worker hands to the handshake lcore (here: the sink frees it).
+  uint32_t hello_every = 0;
 };
 
 // What one traffic window measured.
@@ -74,6 +77,7 @@ struct TrafficResult {
   uint64_t worker_rx = 0;    // the worker's rx_packets and tx_packets over the run
   uint64_t worker_tx = 0;
   uint64_t drops = 0;        // every drop the worker counted over the run
+  uint64_t punted = 0;       // frames handed to the handshake lcore (a flood's ClientHellos)
   uint64_t samples_checked = 0;
   uint64_t samples_failed = 0;
   // Generator passes that found the worker's RX ring empty (the worker had caught up: the
@@ -167,6 +171,9 @@ class RelayRig {
   std::unique_ptr<crypto::RecordProtector> peer_protector_;
   std::unique_ptr<crypto::RecordLeg[]> peers_;
   std::vector<uint8_t> templates_;  // one frame per leg, kTemplateStride apart
+  std::vector<uint8_t> hellos_;     // with hello_every: a ClientHello frame per leg, likewise
+  std::vector<uint16_t> hello_lengths_;
+  uint64_t generated_frames_ = 0;
   std::vector<uint16_t> frame_lengths_;
   std::vector<uint8_t> udptl_;      // the plaintext every frame carries
   std::vector<uint32_t> order_;     // shuffled leg indexes, every leg equally often

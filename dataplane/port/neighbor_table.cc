@@ -116,6 +116,7 @@ void NeighborTable::Write(Slot& slot, const Key& key, uint64_t mac_word) {
   slot.tag.store(key.tag, std::memory_order_relaxed);
   slot.mac.store(mac_word, std::memory_order_relaxed);
   slot.sequence.store(sequence + 2, std::memory_order_release);
+  version_.store(version_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
 }
 
 bool NeighborTable::Set(size_t port, const IpAddress& ip, const MacAddress& mac,

@@ -43,6 +43,10 @@ class NeighborTable {
   // Writer only. Erases every entry that expired by now_ms; returns how many.
   size_t Age(uint64_t now_ms);
 
+  // Any thread: changes whenever an entry is written or removed, so that a reader may cache
+  // what it looked up (a prebuilt header) and rebuild it when this moves on.
+  uint64_t version() const { return version_.load(std::memory_order_acquire); }
+
   size_t size() const { return size_; }  // writer only
   size_t slots() const { return mask_ + 1; }
   uint64_t lifetime_ms() const { return lifetime_ms_; }
@@ -66,6 +70,7 @@ class NeighborTable {
   uint64_t seed_ = 0;
   uint64_t lifetime_ms_ = 0;
   size_t size_ = 0;
+  std::atomic<uint64_t> version_{0};
 };
 
 }  // namespace t38relay::dataplane

@@ -63,15 +63,4 @@ std::string_view LegPhaseName(LegPhase state) {
 
 LegTable::LegTable(uint32_t capacity) : capacity_(capacity), legs_(new Leg[capacity]) {}
 
-Leg* LegTable::Find(uint64_t id) {
-  uint32_t index = LegIndexOf(id);
-  if (id == kNoLegId || index >= capacity_) return nullptr;
-  Leg& leg = legs_[index];
-  return leg.id.load(std::memory_order_acquire) == id ? &leg : nullptr;
-}
-
-const Leg* LegTable::Find(uint64_t id) const {
-  return const_cast<LegTable*>(this)->Find(id);
-}
-
 }  // namespace t38relay::dataplane

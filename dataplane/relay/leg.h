@@ -2,7 +2,9 @@
 // peer link, ICE-lite credentials, DTLS record state and counters; and the fixed array of legs.
 #pragma once
 
+#include <rte_common.h>
 #include <rte_cycles.h>
+#include <rte_prefetch.h>
 
 #include <array>
 #include <atomic>
@@ -14,6 +16,7 @@
 #include "dataplane/flowsock/flow_types.h"
 #include "dataplane/relay/drop_reason.h"
 #include "dataplane/wire/address.h"
+#include "dataplane/wire/packet.h"
 
 namespace t38relay::dataplane {
 
@@ -59,6 +62,7 @@ enum class LegPhase : uint8_t {
 };
 std::string_view LegPhaseName(LegPhase state);
 
+// The counters the packet path updates for every packet (drops are Leg::drops, which are rare).
 struct LegStats {
   Counter rx_packets;
   Counter rx_bytes;
@@ -69,8 +73,23 @@ struct LegStats {
   Counter udptl_seq_gaps;
   Counter udptl_malformed;  // relayed anyway: the endpoints judge their payload
   Counter udptl_recovered;
-  std::array<Counter, kDropReasonCount> drops;
-  void Drop(DropReason reason) { drops[static_cast<size_t>(reason)].Add(); }
+};
+
+// The Ethernet + IP + UDP header of the last datagram relayed to a leg, kept to be copied onto
+// the next one instead of looking up route and neighbour and writing each field again. Written
+// and read only by the worker that relays to the leg (the owner of its peer).
+struct TxHeader {
+  static constexpr size_t kMaxLength = 14 + 4 * kMaxVlanTags + kIpv6HeaderLength + kUdpHeaderLength;
+  uint64_t leg_id = 0;  // the leg incarnation it was built for; 0: nothing cached
+  uint64_t neighbor_version = 0;  // NeighborTable::version() before the MAC was looked up
+  SocketAddress remote;
+  uint8_t length = 0;     // header bytes
+  uint8_t ip_offset = 0;  // the IP header's offset in `bytes`
+  // Sums without the length fields (and checksums): the IPv4 header's; the UDP pseudo-header's
+  // plus the ports.
+  uint32_t ip_sum = 0;
+  uint32_t udp_sum = 0;
+  std::array<uint8_t, kMaxLength> bytes{};
 };
 
 // Leg ids carry a generation so that a reused slot never answers to an old id:
@@ -97,16 +116,35 @@ struct Leg {
   Latch latch = Latch::kLearn;
   // The remote was confirmed by an authenticated packet or an ICE check (control reads it).
   std::atomic<bool> latched{false};
-  // ICE-lite (RFC 8445 section 7.2.2), or null; owned: the owner deletes it when replaced.
-  IceCredentials* ice = nullptr;
-  crypto::RecordLeg record;       // receive side [owner]; send side [the peer's owner]
-  std::atomic<uint64_t> last_rx_ms{0};  // [owner], read by control for leg.idle
   bool has_udptl_seq = false;
   uint16_t last_udptl_seq = 0;
+  // ICE-lite (RFC 8445 section 7.2.2), or null; owned: the owner deletes it when replaced.
+  IceCredentials* ice = nullptr;
+  std::atomic<uint64_t> last_rx_ms{0};  // [owner], read by control for leg.idle
 
+  // Everything above and `counters` is what every packet touches: the first cache lines, which
+  // a burst prefetches; the record state follows, then the rare drops.
   LegStats counters;  // [owner] (forwarded_*: the owner, as the forwarding side)
-};
+  crypto::RecordLeg record;  // receive side [owner]; send side [the peer's owner]
+  TxHeader tx_header;  // [the peer's owner]
+  std::array<Counter, kDropReasonCount> drops;  // [owner]
 
+  void Drop(DropReason reason) { drops[static_cast<size_t>(reason)].Add(); }
+  // Start loading what a packet of (or to) this leg touches, without reading the leg: its
+  // addresses, state and counters (PrefetchHot); its record state (PrefetchRecord, dtls only);
+  // the header to send to it (PrefetchTxHeader, when relaying to it).
+  void PrefetchHot() const { PrefetchLines(this, &counters + 1); }
+  void PrefetchRecord() const { PrefetchLines(&record, &record + 1); }
+  void PrefetchTxHeader() const { PrefetchLines(&tx_header, &tx_header + 1); }
+
+ private:
+  static void PrefetchLines(const void* start, const void* end) {
+    for (const char* line = static_cast<const char*>(start); line < end;
+         line += RTE_CACHE_LINE_SIZE) {
+      rte_prefetch0(line);
+    }
+  }
+};
 
 // The legs of the process: a fixed array (no reallocation under readers), indexed by leg index.
 class LegTable {
@@ -116,8 +154,18 @@ class LegTable {
   Leg& operator[](uint32_t index) { return legs_[index]; }
   const Leg& operator[](uint32_t index) const { return legs_[index]; }
   // The leg with this id, or nullptr when the id is stale or out of range (any lcore).
-  Leg* Find(uint64_t id);
-  const Leg* Find(uint64_t id) const;
+  Leg* Find(uint64_t id) {
+    const uint32_t index = LegIndexOf(id);
+    if (id == kNoLegId || index >= capacity_) return nullptr;
+    Leg& leg = legs_[index];
+    return leg.id.load(std::memory_order_acquire) == id ? &leg : nullptr;
+  }
+  const Leg* Find(uint64_t id) const { return const_cast<LegTable*>(this)->Find(id); }
+  // The slot `id` would be in, without checking that it is still that leg (to prefetch it).
+  const Leg* SlotOf(uint64_t id) const {
+    const uint32_t index = LegIndexOf(id);
+    return id != kNoLegId && index < capacity_ ? &legs_[index] : nullptr;
+  }
 
  private:
   uint32_t capacity_;

@@ -593,7 +593,7 @@ absl::StatusOr<LegAddResult> Relay::AddLeg(const LegAddRequest& request) {
                            &stats.udptl_recovered}) {
     counter->Reset();
   }
-  for (Counter& drop : stats.drops) drop.Reset();
+  for (Counter& drop : leg.drops) drop.Reset();
 
   leg.id.store(id, std::memory_order_release);
   if (absl::Status s = shards_[leg.worker]->Add(FlowKey::Of(leg.local), index); !s.ok()) {
@@ -768,7 +768,7 @@ LegInfo Relay::InfoOf(uint32_t index) const {
   info.counters.forwarded_packets = s.forwarded_packets.Get();
   info.counters.forwarded_bytes = s.forwarded_bytes.Get();
   for (size_t r = 0; r < kDropReasonCount; ++r) {
-    if (uint64_t n = s.drops[r].Get(); n != 0) {
+    if (uint64_t n = leg.drops[r].Get(); n != 0) {
       info.counters.drops.emplace_back(std::string(DropReasonName(static_cast<DropReason>(r))), n);
     }
   }

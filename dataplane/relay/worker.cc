@@ -10,6 +10,7 @@
 #include "crypto/dtls/dtls_engine.h"
 #include "crypto/record/record_keys.h"
 #include "dataplane/relay/punt.h"
+#include "dataplane/wire/checksum.h"
 #include "dataplane/wire/demux.h"
 #include "dataplane/wire/dtls_record.h"
 #include "dataplane/wire/stun.h"
@@ -172,6 +173,10 @@ void Worker::ProcessBurst(rte_mbuf** mbufs, uint16_t n, std::optional<uint16_t> 
   std::array<FlowKey, kBurstSize> keys;
   std::array<uint32_t, kBurstSize> leg_index;
   std::array<PacketView, kBurstSize> views;
+  // The frames were written by another core (a NIC's DMA, or a generator): the whole burst's
+  // mbufs, then their first data line, are requested before the first one is parsed.
+  for (uint16_t i = 0; i < n; ++i) rte_prefetch0(mbufs[i]);
+  for (uint16_t i = 0; i < n; ++i) rte_prefetch0(rte_pktmbuf_mtod(mbufs[i], void*));
   for (uint16_t i = 0; i < n; ++i) {
     rte_mbuf* m = mbufs[i];
     // A handed-off mbuf keeps the port index it was received on in its punt field.
@@ -226,6 +231,26 @@ void Worker::ProcessBurst(rte_mbuf** mbufs, uint16_t n, std::optional<uint16_t> 
   }
   if (item_count_ == 0) return;
   context_.flows->LookupBulk(keys.data(), item_count_, leg_index.data());
+  // Legs are scattered over a large array: every miss would stall the loop below, so the whole
+  // burst's legs are requested at once, then their peers (for relaying) once the peer ids load.
+  LegTable& legs = *context_.legs;
+  for (uint16_t i = 0; i < item_count_; ++i) {
+    if (leg_index[i] == kNoLeg) continue;
+    const Leg& leg = legs[leg_index[i]];
+    leg.PrefetchHot();
+    if (DemuxFirstByte(items_[i].payload_length != 0 ? items_[i].payload[0] : 0) ==
+        DemuxKind::kDtls) {
+      leg.PrefetchRecord();
+    }
+  }
+  for (uint16_t i = 0; i < item_count_; ++i) {
+    if (leg_index[i] == kNoLeg) continue;
+    if (const Leg* peer = legs.SlotOf(legs[leg_index[i]].peer.load(std::memory_order_relaxed))) {
+      peer->PrefetchHot();
+      peer->PrefetchRecord();
+      peer->PrefetchTxHeader();
+    }
+  }
 
   for (uint16_t i = 0; i < item_count_; ++i) {
     Item& item = items_[i];
@@ -245,7 +270,7 @@ void Worker::ProcessBurst(rte_mbuf** mbufs, uint16_t n, std::optional<uint16_t> 
       Drop(item.m, nullptr, DropReason::kNoLeg);
       continue;
     }
-    Leg& leg = (*context_.legs)[leg_index[i]];
+    Leg& leg = legs[leg_index[i]];
     item.leg = &leg;
     leg.counters.rx_packets.Add();
     leg.counters.rx_bytes.Add(item.payload_length);
@@ -525,6 +550,28 @@ void Worker::SealRecords() {
 
 void Worker::Emit(rte_mbuf* m, Leg* from, Leg& to, uint8_t* payload, uint32_t length,
                   const SocketAddress& remote, std::optional<uint32_t> payload_sum) {
+  uint8_t* buffer_start = static_cast<uint8_t*>(m->buf_addr);
+  // Relaying (from != nullptr) is done by one worker per destination leg, the owner of its
+  // peer: it alone uses the leg's cached header.
+  TxHeader* cache = from != nullptr ? &to.tx_header : nullptr;
+  const uint64_t neighbor_version = context_.neighbors->version();
+  if (cache != nullptr && cache->leg_id == to.id.load(std::memory_order_relaxed) &&
+      cache->neighbor_version == neighbor_version && cache->remote == remote) {
+    if (payload - buffer_start < cache->length) {
+      Drop(m, from, DropReason::kNoRoom);
+      return;
+    }
+    uint8_t* start = payload - cache->length;
+    std::memcpy(start, cache->bytes.data(), cache->length);
+    PatchLengthsAndChecksums(*cache, start, Bytes(payload, length), payload_sum);
+    m->data_off = static_cast<uint16_t>(start - buffer_start);
+    m->data_len = static_cast<uint16_t>(cache->length + length);
+    m->pkt_len = m->data_len;
+    from->counters.forwarded_packets.Add();
+    from->counters.forwarded_bytes.Add(length);
+    Transmit(to.port_index, m);
+    return;
+  }
   const PortSet& ports = *context_.ports;
   const PortInfo& port = ports.port(to.port_index);
   UdpFrameSpec spec;
@@ -536,7 +583,6 @@ void Worker::Emit(rte_mbuf* m, Leg* from, Leg& to, uint8_t* payload, uint32_t le
   bool resolved = next_hop.family != IpFamily::kNone &&
                   context_.neighbors->Lookup(to.port_index, next_hop, &spec.ethernet.dst);
   size_t header = UdpFrameHeaderLength(spec);
-  uint8_t* buffer_start = static_cast<uint8_t*>(m->buf_addr);
   if (payload - buffer_start < static_cast<ptrdiff_t>(header)) {
     Drop(m, from, DropReason::kNoRoom);
     return;
@@ -561,7 +607,57 @@ void Worker::Emit(rte_mbuf* m, Leg* from, Leg& to, uint8_t* payload, uint32_t le
          PuntKind::kNeedsNeighbor);
     return;
   }
+  if (cache != nullptr && header <= TxHeader::kMaxLength) {
+    FillTxHeader(cache, Bytes(start, header), spec, to.id.load(std::memory_order_relaxed),
+                 neighbor_version);
+  }
   Transmit(to.port_index, m);
+}
+
+void Worker::FillTxHeader(TxHeader* cache, Bytes header, const UdpFrameSpec& spec,
+                          uint64_t leg_id, uint64_t neighbor_version) {
+  cache->leg_id = leg_id;
+  cache->neighbor_version = neighbor_version;
+  cache->remote = spec.dst;
+  cache->length = static_cast<uint8_t>(header.size());
+  std::memcpy(cache->bytes.data(), header.data(), header.size());
+  const bool v4 = spec.src.ip.family == IpFamily::kV4;
+  const size_t ip_length = v4 ? kIpv4MinHeaderLength : kIpv6HeaderLength;
+  cache->ip_offset = static_cast<uint8_t>(header.size() - kUdpHeaderLength - ip_length);
+  uint8_t* ip = cache->bytes.data() + cache->ip_offset;
+  if (v4) {
+    // The sum of the header with total length and checksum taken as zero.
+    std::array<uint8_t, kIpv4MinHeaderLength> fields;
+    std::memcpy(fields.data(), ip, fields.size());
+    fields[2] = fields[3] = fields[10] = fields[11] = 0;
+    cache->ip_sum = ChecksumAdd(0, Bytes(fields.data(), fields.size()));
+  }
+  cache->udp_sum = ChecksumAdd(PseudoHeaderSum(spec.src.ip, spec.dst.ip, kIpProtoUdp, 0),
+                               Bytes(ip + ip_length, 4));
+}
+
+void Worker::PatchLengthsAndChecksums(const TxHeader& cache, uint8_t* start, Bytes payload,
+                                      std::optional<uint32_t> payload_sum) {
+  auto put16 = [](uint8_t* at, uint32_t value) {
+    at[0] = static_cast<uint8_t>(value >> 8);
+    at[1] = static_cast<uint8_t>(value);
+  };
+  const uint32_t udp_length = static_cast<uint32_t>(kUdpHeaderLength + payload.size());
+  uint8_t* ip = start + cache.ip_offset;
+  uint8_t* udp = start + cache.length - kUdpHeaderLength;
+  if (udp - ip == static_cast<ptrdiff_t>(kIpv4MinHeaderLength)) {
+    const uint32_t total = kIpv4MinHeaderLength + udp_length;
+    put16(ip + 2, total);
+    put16(ip + 10, ChecksumFinish(ChecksumCombine(cache.ip_sum, total)));
+  } else {
+    put16(ip + 4, udp_length);
+  }
+  put16(udp + 4, udp_length);
+  // The length counts twice: in the pseudo-header and in the UDP header.
+  uint32_t sum = ChecksumCombine(ChecksumCombine(cache.udp_sum, udp_length), udp_length);
+  sum = payload_sum ? ChecksumCombine(sum, *payload_sum) : ChecksumAdd(sum, payload);
+  uint16_t checksum = ChecksumFinish(sum);
+  put16(udp + 6, checksum == 0 ? 0xFFFF : checksum);  // RFC 768: zero is sent as all ones
 }
 
 void Worker::Punt(rte_mbuf* m, uint64_t leg_id, uint16_t port_index, PuntKind kind) {
@@ -575,7 +671,7 @@ void Worker::Punt(rte_mbuf* m, uint64_t leg_id, uint16_t port_index, PuntKind ki
 
 void Worker::Drop(rte_mbuf* m, Leg* leg, DropReason reason) {
   counters_.Drop(reason);
-  if (leg != nullptr) leg->counters.Drop(reason);
+  if (leg != nullptr) leg->Drop(reason);
   rte_pktmbuf_free(m);
 }
 

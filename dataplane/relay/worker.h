@@ -117,6 +117,12 @@ class Worker {
   // UdpPayloadSum.
   void Emit(rte_mbuf* m, Leg* from, Leg& to, uint8_t* payload, uint32_t length,
             const SocketAddress& remote, std::optional<uint32_t> payload_sum);
+  // The cached header of a leg (see TxHeader): built from a frame Emit wrote, and applied to the
+  // next one (lengths and checksums patched in).
+  static void FillTxHeader(TxHeader* cache, Bytes header, const UdpFrameSpec& spec,
+                           uint64_t leg_id, uint64_t neighbor_version);
+  static void PatchLengthsAndChecksums(const TxHeader& cache, uint8_t* start, Bytes payload,
+                                       std::optional<uint32_t> payload_sum);
   void CountUdptl(Leg& leg, const uint8_t* payload, uint32_t length);
   void Punt(rte_mbuf* m, uint64_t leg_id, uint16_t port_index, PuntKind kind);
   void Drop(rte_mbuf* m, Leg* leg, DropReason reason);

@@ -8,10 +8,6 @@
 namespace t38relay::dataplane {
 namespace {
 
-constexpr size_t kIpv4MinHeaderLength = 20;
-constexpr size_t kIpv6HeaderLength = 40;
-constexpr size_t kUdpHeaderLength = 8;
-
 // IPv6 extension headers (RFC 8200 section 4; AH is RFC 4302 section 2).
 constexpr uint8_t kIpv6HopByHop = 0;
 constexpr uint8_t kIpv6Routing = 43;

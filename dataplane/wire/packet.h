@@ -36,6 +36,9 @@ inline constexpr uint8_t kIpProtoUdp = 17;
 inline constexpr uint8_t kIpProtoIcmpv6 = 58;
 
 inline constexpr size_t kMaxVlanTags = 2;
+inline constexpr size_t kIpv4MinHeaderLength = 20;
+inline constexpr size_t kIpv6HeaderLength = 40;
+inline constexpr size_t kUdpHeaderLength = 8;
 // More IPv6 extension headers than this in one packet is kIpv6TooManyExtensions.
 inline constexpr int kMaxIpv6Extensions = 8;
 

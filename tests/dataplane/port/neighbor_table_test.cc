@@ -59,6 +59,27 @@ TEST(NeighborTableTest, SetLookupUpdateErase) {
   EXPECT_FALSE(table.Set(NeighborTable::kMaxPorts + 1, V4(1), Mac(1), 0));
 }
 
+// version() moves on whenever what a Lookup returns could change, and only then: a worker's
+// cached header built from a Lookup stays valid while it does not move.
+TEST(NeighborTableTest, VersionMovesOnEveryChangeButNotOnARefresh) {
+  NeighborTable table(16);
+  const uint64_t v0 = table.version();
+  ASSERT_TRUE(table.Set(0, V4(1), Mac(1), 0));
+  const uint64_t v1 = table.version();
+  EXPECT_NE(v1, v0);
+  ASSERT_TRUE(table.Set(0, V4(1), Mac(1), 10));  // the same MAC again: a refresh
+  EXPECT_EQ(table.version(), v1);
+  ASSERT_TRUE(table.Set(0, V4(1), Mac(1, 1), 20));  // a new MAC
+  const uint64_t v2 = table.version();
+  EXPECT_NE(v2, v1);
+  ASSERT_TRUE(table.Erase(0, V4(1)));
+  const uint64_t v3 = table.version();
+  EXPECT_NE(v3, v2);
+  ASSERT_TRUE(table.Set(0, V4(2), Mac(2), 0));
+  EXPECT_EQ(table.Age(table.lifetime_ms() + 1), 1u);  // expiry is a change too
+  EXPECT_NE(table.version(), v3);
+}
+
 TEST(NeighborTableTest, EntriesExpireUnlessRefreshed) {
   NeighborTable table(16, 1000);
   ASSERT_TRUE(table.Set(0, V4(1), Mac(1), 0));

@@ -520,7 +520,7 @@ class WorkerTest : public ::testing::Test {
 
   const WorkerCounters& counters() const { return worker_->counters(); }
   DropMap WorkerDrops() const { return Nonzero(worker_->counters().drops); }
-  DropMap LegDrops(uint64_t id) { return Nonzero(LegOf(id).counters.drops); }
+  DropMap LegDrops(uint64_t id) { return Nonzero(LegOf(id).drops); }
   uint64_t TotalDrops() const {
     uint64_t sum = 0;
     for (const Counter& c : worker_->counters().drops) sum += c.Get();
@@ -820,6 +820,54 @@ TEST_F(PlainPairTest, ForwardsBytesIntactWithTheRightHeaders) {
   EXPECT_NE(LegOf(a_).last_rx_ms.load(), 0u);
 }
 
+// The second and later datagrams to a leg take its cached header (TxHeader): every field and
+// checksum must be what a header built from scratch has, for every payload length, and a
+// neighbour change or a new remote must be seen at once.
+TEST_F(PlainPairTest, CachedHeaderMatchesAFreshOneAndFollowsChanges) {
+  Buffer first_header;
+  for (size_t size : {30u, 31u, 200u, 1u, 1200u}) {
+    const Buffer fax = Udptl(static_cast<uint16_t>(0x500 + size), Buffer(size, 0x5A));
+    FromPeer(kPeerA, Local(a_), fax);
+    Poll();
+    std::vector<Buffer> sent = TakeSent();
+    ASSERT_EQ(sent.size(), 1u) << size;
+    PacketView out = Parse(sent[0]);  // IPv4 and UDP checksums verified
+    EXPECT_TRUE(out.udp_checksum_checked);
+    EXPECT_EQ(out.ethernet.dst, kMacB);
+    EXPECT_EQ((SocketAddress{out.src, out.src_port}), Local(b_));
+    EXPECT_EQ((SocketAddress{out.dst, out.dst_port}), kPeerB);
+    EXPECT_EQ(PayloadOf(sent[0]), fax);
+    // Apart from the lengths, the identification and the checksums, the same bytes each time.
+    Buffer header(sent[0].begin(), sent[0].begin() + 14 + 20 + 8);
+    for (size_t at : {14 + 2, 14 + 3, 14 + 10, 14 + 11, 34 + 4, 34 + 5, 34 + 6, 34 + 7}) {
+      header[at] = 0;
+    }
+    if (first_header.empty()) first_header = header;
+    EXPECT_EQ(header, first_header) << size;
+  }
+  EXPECT_EQ(LegOf(a_).counters.forwarded_packets.Get(), 5u);
+
+  // B's neighbour answers from another MAC: the next datagram goes there.
+  const MacAddress moved = {0x02, 0, 0, 0, 0, 0x77};
+  ASSERT_TRUE(neighbors_->Set(0, kPeerB.ip, moved, 0));
+  FromPeer(kPeerA, Local(a_), Udptl(0x700, Text("after the move")));
+  Poll();
+  std::vector<Buffer> sent = TakeSent();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(Parse(sent[0]).ethernet.dst, moved);
+
+  // A new remote on B: the cached header is not used for it.
+  Send({.type = WorkerCommand::Type::kSetRemote, .leg_id = b_, .address = kPeerC});
+  FromPeer(kPeerA, Local(a_), Udptl(0x701, Text("to C")));
+  Poll();
+  sent = TakeSent();
+  ASSERT_EQ(sent.size(), 1u);
+  PacketView out = Parse(sent[0]);
+  EXPECT_EQ((SocketAddress{out.dst, out.dst_port}), kPeerC);
+  EXPECT_EQ(out.ethernet.dst, kMacC);
+  EXPECT_TRUE(WorkerDrops().empty());
+}
+
 TEST_F(WorkerTest, ForwardsPlainOverIpv6) {
   const uint64_t a = AddLeg({.port = 40000, .ip = kRelayV6, .remote = kPeerA6});
   const uint64_t b = AddLeg({.port = 40001, .ip = kRelayV6, .remote = kPeerB6});
@@ -835,6 +883,16 @@ TEST_F(WorkerTest, ForwardsPlainOverIpv6) {
   EXPECT_EQ((SocketAddress{out.src, out.src_port}), Local(b));
   EXPECT_EQ((SocketAddress{out.dst, out.dst_port}), kPeerB6);
   EXPECT_EQ(PayloadOf(sent[0]), fax);
+  // Again, from B's cached header, with another length.
+  const Buffer longer = Udptl(0x0701, Text("over IPv6, a little longer"));
+  FromPeer(kPeerA6, Local(a), longer);
+  Poll();
+  sent = TakeSent();
+  ASSERT_EQ(sent.size(), 1u);
+  out = Parse(sent[0]);
+  EXPECT_TRUE(out.udp_checksum_checked);
+  EXPECT_EQ((SocketAddress{out.dst, out.dst_port}), kPeerB6);
+  EXPECT_EQ(PayloadOf(sent[0]), longer);
 }
 
 TEST_F(PlainPairTest, CountsUdptlSequenceGapsAndRelaysLowSequenceNumbers) {
