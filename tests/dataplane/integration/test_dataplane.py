@@ -119,6 +119,18 @@ class DataplaneTestCase(unittest.TestCase):
             self.assertEqual(data, packet, f"{what}: packet {i} changed on the way")
             self.assertEqual(came_from, source, f"{what}: packet {i} came from the wrong address")
 
+    def add_anonymous(self, **args):
+        """leg.add of an anonymous dtls leg; "busy" while the dataplane is still generating its
+        first fresh certificates is retried, as control does."""
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                return self.flow.request("leg.add", transport="dtls", anonymous=True, **args)
+            except FlowError as e:
+                if e.code != "busy" or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
     def dtls_call(self, cipher, cert_b, key_b, fingerprint_a, fingerprint_b):
         """s_server in B, then leg A (we are the DTLS server: passive, s_client will connect) and
         leg B (we are the client: active, towards s_server), each expecting the fingerprint
@@ -240,9 +252,16 @@ class DtlsToPlain(DataplaneTestCase):
         cipher = "ECDHE-RSA-AES128-GCM-SHA256"
         (cert_a, key_a, fp_a), _ = self.identities()
         sb = self.socket("b")
-        leg_a = self.flow.request("leg.add", transport="dtls", setup="passive",
-                                  remote_setup="active",
-                                  fingerprints=[{"hash": "sha-256", "value": fp_a}])
+        # Leg A is anonymous (RFC 7345 section 5.1): a certificate of its own, which is the one
+        # s_client sees (checked at the end).
+        leg_a = self.add_anonymous(setup="passive", remote_setup="active",
+                                   fingerprints=[{"hash": "sha-256", "value": fp_a}])
+        shared = self.flow.request("leg.add", transport="dtls")
+        other = self.add_anonymous()
+        self.assertEqual(len({leg_a["fingerprint"]["value"], shared["fingerprint"]["value"],
+                              other["fingerprint"]["value"]}), 3)
+        for leg in (shared, other):
+            self.flow.request("leg.del", leg=leg["leg"])
         leg_b = self.add_plain("b")
         self.link(leg_a, leg_b)
         client = self.process("a", peertools.s_client_cmd(*local_address(leg_a), cert_a, key_a,
