@@ -1,6 +1,8 @@
 // Flow socket protocol v1: request parsing and validation, reply/error/event formatting.
 #include "dataplane/flowsock/protocol.h"
 
+#include "dataplane/flowsock/field_parser.h"
+
 #include <algorithm>
 #include <cctype>
 #include <exception>
@@ -22,233 +24,6 @@ constexpr std::array<std::string_view, kErrorCodeCount> kErrorCodeNames = {
 constexpr std::array<std::string_view, kCommandCount> kCommandNames = {
     "hello",   "leg.add",   "leg.update", "leg.link",         "leg.del",
     "leg.get", "legs.list", "stats",      "events.subscribe", "events.unsubscribe",
-};
-
-// Quoted and cut short, for messages that echo client input.
-std::string Quote(std::string_view text) {
-  constexpr size_t kMax = 64;
-  std::string out = "'";
-  out += text.substr(0, kMax);
-  if (text.size() > kMax) out += "...";
-  out += "'";
-  return out;
-}
-
-// Never throws: invalid UTF-8 (only possible in cut-short echoes) becomes U+FFFD.
-std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
-
-// Field-level validation. Each Parse* returns false after setting `error_` (first error wins).
-class FieldParser {
- public:
-  const std::string& error() const { return error_; }
-
-  bool Fail(std::string_view field, std::string_view what) {
-    error_ = std::string(field) + ": " + std::string(what);
-    return false;
-  }
-
-  // Every key of `object` must be in `allowed`.
-  bool OnlyFields(const json& object, std::initializer_list<std::string_view> allowed,
-                  std::string_view prefix) {
-    for (const auto& item : object.items()) {
-      const std::string& key = item.key();
-      if (std::find(allowed.begin(), allowed.end(), std::string_view(key)) == allowed.end()) {
-        error_ = "unknown field " + Quote(Join(prefix, key));
-        return false;
-      }
-    }
-    return true;
-  }
-
-  const json* Find(const json& object, std::string_view key) {
-    auto it = object.find(std::string(key));
-    return it == object.end() ? nullptr : &*it;
-  }
-
-  const json* Require(const json& object, std::string_view key, std::string_view prefix) {
-    const json* v = Find(object, key);
-    if (v == nullptr) error_ = "missing field " + Quote(Join(prefix, key));
-    return v;
-  }
-
-  static std::string Join(std::string_view prefix, std::string_view key) {
-    std::string out(prefix);
-    if (!out.empty()) out += '.';
-    out += key;
-    return out;
-  }
-
-  bool Uint(const json& v, std::string_view field, uint64_t min, uint64_t max, uint64_t* out) {
-    if (v.is_number_unsigned()) {
-      const uint64_t n = v.get<uint64_t>();
-      if (n >= min && n <= max) {
-        *out = n;
-        return true;
-      }
-    } else if (v.is_number_integer() && v.get<int64_t>() >= 0) {
-      const uint64_t n = static_cast<uint64_t>(v.get<int64_t>());
-      if (n >= min && n <= max) {
-        *out = n;
-        return true;
-      }
-    }
-    return Fail(field, "must be an integer " + std::to_string(min) + ".." + std::to_string(max));
-  }
-
-  bool Id(const json& v, std::string_view field, uint64_t* out) {
-    return Uint(v, field, 0, kMaxJsonId, out);
-  }
-
-  bool String(const json& v, std::string_view field, std::string* out) {
-    if (!v.is_string()) return Fail(field, "must be a string");
-    *out = v.get<std::string>();
-    return true;
-  }
-
-  // One of `names`; returns its index.
-  bool Enum(const json& v, std::string_view field, std::initializer_list<std::string_view> names,
-            size_t* index) {
-    std::string text;
-    if (v.is_string()) {
-      text = v.get<std::string>();
-      size_t i = 0;
-      for (std::string_view name : names) {
-        if (text == name) {
-          *index = i;
-          return true;
-        }
-        ++i;
-      }
-    }
-    std::string what = "must be one of";
-    bool first = true;
-    for (std::string_view name : names) {
-      what += first ? " \"" : ", \"";
-      what += name;
-      what += '"';
-      first = false;
-    }
-    if (v.is_string()) what += ", not " + Quote(text);
-    return Fail(field, what);
-  }
-
-  bool SetupValue(const json& v, std::string_view field, DtlsSetup* out) {
-    size_t i = 0;
-    if (!Enum(v, field, {"active", "passive", "actpass"}, &i)) return false;
-    *out = static_cast<DtlsSetup>(i);
-    return true;
-  }
-
-  bool LatchValue(const json& v, std::string_view field, Latch* out) {
-    size_t i = 0;
-    if (!Enum(v, field, {"strict", "learn"}, &i)) return false;
-    *out = static_cast<Latch>(i);
-    return true;
-  }
-
-  bool Ip(const json& v, std::string_view field, IpAddress* out) {
-    if (!v.is_string()) return Fail(field, "must be an IP address string");
-    const std::string& text = v.get_ref<const std::string&>();
-    // Only the characters of IPv4/IPv6 text: also keeps an embedded NUL away from inet_pton.
-    const bool charset = std::all_of(text.begin(), text.end(), [](char c) {
-      return std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.';
-    });
-    std::optional<IpAddress> ip;
-    if (charset) ip = ParseIpAddress(text);
-    if (!ip) {
-      return Fail(field, Quote(text) + " is not an IPv4 or IPv6 address (no brackets, no zone)");
-    }
-    *out = *ip;
-    return true;
-  }
-
-  bool Address(const json& v, std::string_view field, SocketAddress* out) {
-    if (!v.is_object()) return Fail(field, "must be an address {\"ip\":\"...\",\"port\":N}");
-    if (!OnlyFields(v, {"ip", "port"}, field)) return false;
-    const json* ip = Require(v, "ip", field);
-    if (ip == nullptr || !Ip(*ip, Join(field, "ip"), &out->ip)) return false;
-    const json* port = Require(v, "port", field);
-    uint64_t n = 0;
-    if (port == nullptr || !Uint(*port, Join(field, "port"), 1, 65535, &n)) return false;
-    out->port = static_cast<uint16_t>(n);
-    return true;
-  }
-
-  bool Fingerprints(const json& v, std::string_view field, std::vector<FingerprintValue>* out) {
-    if (!v.is_array()) return Fail(field, "must be an array of {\"hash\":...,\"value\":...}");
-    if (v.size() > kMaxFingerprints) {
-      return Fail(field, "at most " + std::to_string(kMaxFingerprints) + " fingerprints");
-    }
-    out->clear();
-    for (size_t i = 0; i < v.size(); ++i) {
-      const std::string item_field = std::string(field) + "[" + std::to_string(i) + "]";
-      const json& item = v[i];
-      if (!item.is_object()) return Fail(item_field, "must be {\"hash\":...,\"value\":...}");
-      if (!OnlyFields(item, {"hash", "value"}, item_field)) return false;
-      FingerprintValue fp;
-      const json* hash = Require(item, "hash", item_field);
-      if (hash == nullptr || !String(*hash, Join(item_field, "hash"), &fp.hash)) return false;
-      std::transform(fp.hash.begin(), fp.hash.end(), fp.hash.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      if (FingerprintHashSize(fp.hash) == 0) {
-        return Fail(Join(item_field, "hash"),
-                    Quote(hash->get_ref<const std::string&>()) +
-                        " is not one of sha-1, sha-224, sha-256, sha-384, sha-512");
-      }
-      const json* value = Require(item, "value", item_field);
-      if (value == nullptr || !String(*value, Join(item_field, "value"), &fp.value)) return false;
-      const std::string problem = CheckFingerprint(fp.hash, fp.value);
-      if (!problem.empty()) return Fail(Join(item_field, "value"), problem);
-      std::transform(fp.value.begin(), fp.value.end(), fp.value.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-      out->push_back(std::move(fp));
-    }
-    return true;
-  }
-
-  bool Bool(const json& v, std::string_view field, bool* out) {
-    if (!v.is_boolean()) return Fail(field, "must be true or false");
-    *out = v.get<bool>();
-    return true;
-  }
-
-  bool Label(const json& v, std::string_view field, std::string* out) {
-    if (!String(v, field, out)) return false;
-    if (out->size() > kMaxLabelBytes) {
-      return Fail(field, "at most " + std::to_string(kMaxLabelBytes) + " bytes");
-    }
-    return true;
-  }
-
-  bool IceText(const json& v, std::string_view field, size_t min, size_t max, std::string* out) {
-    if (!String(v, field, out)) return false;
-    if (out->size() < min || out->size() > max || !IsIceChars(*out)) {
-      return Fail(field, "must be " + std::to_string(min) + ".." + std::to_string(max) +
-                             " ice-chars (letters, digits, '+', '/'; RFC 8839)");
-    }
-    return true;
-  }
-
-  bool Ice(const json& v, std::string_view field, IceCredentials* out) {
-    if (!v.is_object()) {
-      return Fail(field, "must be {\"ufrag\":...,\"pwd\":...,\"remote_ufrag\":...}");
-    }
-    if (!OnlyFields(v, {"ufrag", "pwd", "remote_ufrag"}, field)) return false;
-    const json* ufrag = Require(v, "ufrag", field);
-    if (ufrag == nullptr || !IceText(*ufrag, Join(field, "ufrag"), 4, 256, &out->ufrag)) {
-      return false;
-    }
-    const json* pwd = Require(v, "pwd", field);
-    if (pwd == nullptr || !IceText(*pwd, Join(field, "pwd"), 22, 256, &out->pwd)) return false;
-    out->remote_ufrag.clear();
-    if (const json* remote = Find(v, "remote_ufrag")) {
-      return IceText(*remote, Join(field, "remote_ufrag"), 4, 256, &out->remote_ufrag);
-    }
-    return true;
-  }
-
- private:
-  std::string error_;
 };
 
 bool ParseLegAdd(const json& j, FieldParser& p, LegAddRequest* r) {
@@ -372,14 +147,6 @@ bool ParseLegRef(const json& j, FieldParser& p, LegRef* r) {
   return leg != nullptr && p.Id(*leg, "leg", &r->leg);
 }
 
-// Tracks nesting depth and duplicate keys while nlohmann parses (its parser is iterative, so deep
-// input costs memory, not stack; we refuse it before walking anything).
-struct ParseWatch {
-  bool too_deep = false;
-  std::string duplicate;
-  std::vector<std::set<std::string>> keys;
-};
-
 ProtocolError Error(std::optional<uint64_t> id, ErrorCode code, std::string message) {
   return ProtocolError{id, code, std::move(message)};
 }
@@ -395,9 +162,9 @@ void AppendMembers(std::string* out, const json& members,
       continue;
     }
     *out += ',';
-    *out += Dump(json(key));
+    *out += DumpJson(json(key));
     *out += ':';
-    *out += Dump(item.value());
+    *out += DumpJson(item.value());
   }
 }
 
@@ -494,7 +261,7 @@ size_t FingerprintHashSize(std::string_view hash) {
 std::string CheckFingerprint(std::string_view hash, std::string_view value) {
   const size_t size = FingerprintHashSize(hash);
   if (size == 0) {
-    return Quote(hash) + " is not one of sha-1, sha-224, sha-256, sha-384, sha-512";
+    return QuoteText(hash) + " is not one of sha-1, sha-224, sha-256, sha-384, sha-512";
   }
   bool good = value.size() == size * 3 - 1;
   for (size_t i = 0; good && i < value.size(); ++i) {
@@ -513,108 +280,14 @@ bool IsIceChars(std::string_view text) {
 }
 
 ParsedRequest ParseRequest(std::string_view line) {
-  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-
-  // nlohmann's lexer takes a NUL byte for the end of input, which would let "{...}\0junk" pass.
-  if (line.find('\0') != std::string_view::npos) {
-    return Error(std::nullopt, ErrorCode::kBadJson, "invalid JSON: NUL byte in the request line");
-  }
-  ParseWatch watch;
-  json j;
-  try {
-    j = json::parse(
-        line.begin(), line.end(),
-        [&watch](int depth, json::parse_event_t event, json& parsed) {
-          if (depth > kMaxJsonDepth) watch.too_deep = true;
-          switch (event) {
-            case json::parse_event_t::object_start:
-              watch.keys.emplace_back();
-              break;
-            case json::parse_event_t::object_end:
-              if (!watch.keys.empty()) watch.keys.pop_back();
-              break;
-            case json::parse_event_t::key:
-              if (!watch.keys.empty() && parsed.is_string() &&
-                  !watch.keys.back().insert(parsed.get<std::string>()).second &&
-                  watch.duplicate.empty()) {
-                watch.duplicate = parsed.get<std::string>();
-              }
-              break;
-            default:
-              break;
-          }
-          return true;
-        },
-        /*allow_exceptions=*/true, /*ignore_comments=*/false);
-  } catch (const json::parse_error& e) {
-    // "[json.exception.parse_error.101] parse error at line 1, column 5: ..." without the tag.
-    std::string_view what = e.what();
-    const size_t tag_end = what.find("] ");
-    if (tag_end != std::string_view::npos) what.remove_prefix(tag_end + 2);
-    if (what.size() > 200) what = what.substr(0, 200);
-    return Error(std::nullopt, ErrorCode::kBadJson, "invalid JSON: " + std::string(what));
-  } catch (const std::exception&) {
-    return Error(std::nullopt, ErrorCode::kBadJson, "invalid JSON");
-  }
-  if (watch.too_deep) {
-    return Error(std::nullopt, ErrorCode::kBadJson,
-                 "JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
-  }
-  if (!j.is_object()) {
-    return Error(std::nullopt, ErrorCode::kBadRequest,
-                 "a request is one JSON object: {\"v\":1,\"id\":N,\"cmd\":\"...\", ...}");
-  }
-
+  std::variant<RequestEnvelope, ProtocolError> envelope = ParseRequestEnvelope(line, kCommandNames);
+  if (auto* error = std::get_if<ProtocolError>(&envelope)) return std::move(*error);
+  const json& j = std::get<RequestEnvelope>(envelope).object;
+  const std::optional<uint64_t> id = std::get<RequestEnvelope>(envelope).id;
   FieldParser p;
-  std::optional<uint64_t> id;
-  std::string id_error;
-  if (const json* id_field = p.Find(j, "id")) {
-    uint64_t value = 0;
-    if (p.Id(*id_field, "id", &value)) {
-      id = value;
-    } else {
-      id_error = p.error();
-    }
-  } else {
-    id_error = "missing field 'id' (an integer 0.." + std::to_string(kMaxJsonId) + ")";
-  }
-
-  const json* v = p.Find(j, "v");
-  if (v == nullptr) {
-    return Error(id, ErrorCode::kBadRequest, "missing field 'v' (the protocol version, 1)");
-  }
-  if (v->is_number_integer()) {
-    const bool one = v->is_number_unsigned() ? v->get<uint64_t>() == 1 : v->get<int64_t>() == 1;
-    if (!one) {
-      return Error(id, ErrorCode::kUnsupportedVersion,
-                   "protocol version " + Dump(*v) + " is not supported; this server speaks v1");
-    }
-  } else {
-    return Error(id, ErrorCode::kBadRequest, "v: must be the integer 1");
-  }
-  if (!id) return Error(std::nullopt, ErrorCode::kBadRequest, id_error);
-  if (!watch.duplicate.empty()) {
-    return Error(id, ErrorCode::kBadRequest, "duplicate field " + Quote(watch.duplicate));
-  }
-
-  const json* cmd = p.Require(j, "cmd", "");
-  if (cmd == nullptr) return Error(id, ErrorCode::kBadRequest, p.error());
-  if (!cmd->is_string()) return Error(id, ErrorCode::kBadRequest, "cmd: must be a string");
-  const std::string& name = cmd->get_ref<const std::string&>();
-  const auto found = std::find(kCommandNames.begin(), kCommandNames.end(), std::string_view(name));
-  if (found == kCommandNames.end()) {
-    std::string known;
-    for (std::string_view n : kCommandNames) {
-      if (!known.empty()) known += ", ";
-      known += n;
-    }
-    return Error(id, ErrorCode::kUnknownCommand,
-                 "unknown command " + Quote(name) + " (known: " + known + ")");
-  }
-
   Request request;
   request.id = *id;
-  request.command = static_cast<Command>(found - kCommandNames.begin());
+  request.command = static_cast<Command>(std::get<RequestEnvelope>(envelope).command);
   bool ok = true;
   switch (request.command) {
     case Command::kLegAdd: {
@@ -696,7 +369,7 @@ std::string FormatRequest(const Request& request) {
   } else if (const auto* ref = std::get_if<LegRef>(&request.args)) {
     j["leg"] = ref->leg;
   }
-  return Dump(j) + "\n";
+  return DumpJson(j) + "\n";
 }
 
 std::string FormatReply(uint64_t id, const nlohmann::json& results) {
@@ -718,14 +391,14 @@ std::string FormatError(const ProtocolError& error) {
   out += ",\"ok\":false,\"error\":\"";
   out += ErrorCodeName(error.code);
   out += "\",\"message\":";
-  out += Dump(json(error.message));
+  out += DumpJson(json(error.message));
   out += "}\n";
   return out;
 }
 
 std::string FormatEvent(const LegEvent& event) {
   std::string out = "{\"v\":1,\"event\":";
-  out += Dump(json(event.name));
+  out += DumpJson(json(event.name));
   out += ",\"leg\":";
   AppendUint(&out, event.leg);
   AppendMembers(&out, event.fields, {"v", "event", "leg"});
@@ -803,6 +476,280 @@ LegEvent MakeLatchedEvent(uint64_t leg, const SocketAddress& remote) {
 
 LegEvent MakeIdleEvent(uint64_t leg, uint64_t seconds) {
   return LegEvent{"leg.idle", leg, {{"seconds", seconds}}};
+}
+
+namespace {
+
+// Reply parsing: the FieldParser's checks, with errors as Internal statuses.
+absl::Status ReplyError(const FieldParser& p) { return absl::InternalError(p.error()); }
+
+// Every key of `object` in `allowed` or the envelope's.
+bool OnlyReplyFields(FieldParser& p, const json& object,
+                     std::initializer_list<std::string_view> allowed, std::string_view prefix) {
+  for (const auto& item : object.items()) {
+    const std::string& key = item.key();
+    if (prefix.empty() && (key == "v" || key == "id" || key == "ok")) continue;
+    if (std::find(allowed.begin(), allowed.end(), std::string_view(key)) == allowed.end()) {
+      return p.FailWith("unknown field " + QuoteText(FieldParser::Join(prefix, key)));
+    }
+  }
+  return true;
+}
+
+bool RequireObject(FieldParser& p, const json& v, std::string_view field) {
+  return v.is_object() || p.Fail(field.empty() ? "reply" : field, "must be a JSON object");
+}
+
+bool ReplyUint(FieldParser& p, const json& object, std::string_view key, std::string_view prefix,
+               uint64_t max, uint64_t* out) {
+  const json* v = p.Require(object, key, prefix);
+  return v != nullptr && p.Uint(*v, FieldParser::Join(prefix, key), 0, max, out);
+}
+
+bool ReplyAddress(FieldParser& p, const json& object, std::string_view key,
+                  std::optional<SocketAddress>* out) {
+  const json* v = p.Require(object, key, "");
+  if (v == nullptr) return false;
+  if (v->is_null()) {
+    out->reset();
+    return true;
+  }
+  SocketAddress address;
+  if (!p.Address(*v, key, &address)) return false;
+  *out = address;
+  return true;
+}
+
+template <typename T>
+bool ReplyEnum(FieldParser& p, const json& object, std::string_view key,
+               std::initializer_list<std::string_view> names, bool nullable,
+               std::optional<T>* out) {
+  const json* v = p.Require(object, key, "");
+  if (v == nullptr) return false;
+  if (nullable && v->is_null()) {
+    out->reset();
+    return true;
+  }
+  size_t index = 0;
+  if (!p.Enum(*v, key, names, &index)) return false;
+  *out = static_cast<T>(index);
+  return true;
+}
+
+}  // namespace
+
+absl::StatusOr<HelloInfo> ParseHelloInfo(const nlohmann::json& results) {
+  FieldParser p;
+  HelloInfo hello;
+  if (!RequireObject(p, results, "") ||
+      !OnlyReplyFields(
+          p, results, {"server", "version", "protocol", "workers", "addresses", "leg_ports"}, "")) {
+    return ReplyError(p);
+  }
+  std::string server;
+  uint64_t protocol = 0;
+  uint64_t workers = 0;
+  const json* v = nullptr;
+  if ((v = p.Require(results, "server", "")) == nullptr || !p.String(*v, "server", &server) ||
+      !ReplyUint(p, results, "protocol", "", kMaxJsonId, &protocol) ||
+      (v = p.Require(results, "version", "")) == nullptr ||
+      !p.String(*v, "version", &hello.version) ||
+      !ReplyUint(p, results, "workers", "", UINT32_MAX, &workers)) {
+    return ReplyError(p);
+  }
+  hello.workers = static_cast<uint32_t>(workers);
+  const json* addresses = p.Require(results, "addresses", "");
+  if (addresses == nullptr) return ReplyError(p);
+  if (!addresses->is_array()) {
+    p.Fail("addresses", "must be an array of IP address strings");
+    return ReplyError(p);
+  }
+  for (size_t i = 0; i < addresses->size(); ++i) {
+    IpAddress ip;
+    if (!p.Ip((*addresses)[i], "addresses[" + std::to_string(i) + "]", &ip)) {
+      return ReplyError(p);
+    }
+    hello.addresses.push_back(ip);
+  }
+  const json* ports = p.Require(results, "leg_ports", "");
+  uint64_t first = 0;
+  uint64_t count = 0;
+  if (ports == nullptr || !RequireObject(p, *ports, "leg_ports") ||
+      !p.OnlyFields(*ports, {"first", "count"}, "leg_ports") ||
+      !ReplyUint(p, *ports, "first", "leg_ports", 65535, &first) ||
+      !ReplyUint(p, *ports, "count", "leg_ports", 65536, &count)) {
+    return ReplyError(p);
+  }
+  hello.leg_ports_first = static_cast<uint16_t>(first);
+  hello.leg_ports_count = static_cast<uint32_t>(count);
+  return hello;
+}
+
+absl::StatusOr<LegAddResult> ParseLegAddResult(const nlohmann::json& results) {
+  FieldParser p;
+  LegAddResult result;
+  std::optional<DtlsSetup> setup;
+  const json* local = nullptr;
+  if (!RequireObject(p, results, "") ||
+      !OnlyReplyFields(p, results, {"leg", "local", "setup", "fingerprint"}, "") ||
+      !ReplyUint(p, results, "leg", "", kMaxJsonId, &result.leg) ||
+      (local = p.Require(results, "local", "")) == nullptr ||
+      !p.Address(*local, "local", &result.local) ||
+      !ReplyEnum(p, results, "setup", {"active", "passive", "actpass"}, false, &setup)) {
+    return ReplyError(p);
+  }
+  result.setup = *setup;
+  if (const json* fingerprint = p.Find(results, "fingerprint")) {
+    FingerprintValue value;
+    if (!p.Fingerprint(*fingerprint, "fingerprint", &value)) return ReplyError(p);
+    result.fingerprint = std::move(value);
+  }
+  return result;
+}
+
+absl::StatusOr<LegInfo> ParseLegInfo(const nlohmann::json& leg) {
+  FieldParser p;
+  LegInfo info;
+  std::optional<LegTransport> transport;
+  std::optional<LegState> state;
+  const json* v = nullptr;
+  if (!RequireObject(p, leg, "leg") ||
+      !p.OnlyFields(leg,
+                    {"leg", "transport", "state", "local", "remote", "latched", "peer", "setup",
+                     "role", "fingerprint", "label", "counters", "udptl"},
+                    "") ||
+      !ReplyUint(p, leg, "leg", "", kMaxJsonId, &info.leg) ||
+      !ReplyEnum(p, leg, "transport", {"dtls", "plain"}, false, &transport) ||
+      !ReplyEnum(p, leg, "state", {"plain", "waiting", "handshaking", "established", "failed"},
+                 false, &state) ||
+      (v = p.Require(leg, "local", "")) == nullptr || !p.Address(*v, "local", &info.local) ||
+      !ReplyAddress(p, leg, "remote", &info.remote) ||
+      (v = p.Require(leg, "latched", "")) == nullptr || !p.Bool(*v, "latched", &info.latched) ||
+      !ReplyEnum(p, leg, "setup", {"active", "passive", "actpass"}, true, &info.setup) ||
+      !ReplyEnum(p, leg, "role", {"client", "server"}, true, &info.role) ||
+      (v = p.Require(leg, "label", "")) == nullptr || !p.Label(*v, "label", &info.label)) {
+    return ReplyError(p);
+  }
+  info.transport = *transport;
+  info.state = *state;
+  if ((v = p.Require(leg, "peer", "")) == nullptr) return ReplyError(p);
+  if (!v->is_null()) {
+    uint64_t peer = 0;
+    if (!p.Id(*v, "peer", &peer)) return ReplyError(p);
+    info.peer = peer;
+  }
+  if ((v = p.Require(leg, "fingerprint", "")) == nullptr) return ReplyError(p);
+  if (!v->is_null()) {
+    FingerprintValue fingerprint;
+    if (!p.Fingerprint(*v, "fingerprint", &fingerprint)) return ReplyError(p);
+    info.fingerprint = std::move(fingerprint);
+  }
+  const json* counters = p.Require(leg, "counters", "");
+  if (counters == nullptr || !RequireObject(p, *counters, "counters") ||
+      !p.OnlyFields(*counters,
+                    {"rx_packets", "rx_bytes", "forwarded_packets", "forwarded_bytes", "drops"},
+                    "counters") ||
+      !ReplyUint(p, *counters, "rx_packets", "counters", UINT64_MAX, &info.counters.rx_packets) ||
+      !ReplyUint(p, *counters, "rx_bytes", "counters", UINT64_MAX, &info.counters.rx_bytes) ||
+      !ReplyUint(p, *counters, "forwarded_packets", "counters", UINT64_MAX,
+                 &info.counters.forwarded_packets) ||
+      !ReplyUint(p, *counters, "forwarded_bytes", "counters", UINT64_MAX,
+                 &info.counters.forwarded_bytes)) {
+    return ReplyError(p);
+  }
+  const json* drops = p.Require(*counters, "drops", "counters");
+  if (drops == nullptr || !RequireObject(p, *drops, "counters.drops")) return ReplyError(p);
+  for (const auto& item : drops->items()) {
+    uint64_t count = 0;
+    if (!p.Uint(item.value(), "counters.drops." + item.key(), 0, UINT64_MAX, &count)) {
+      return ReplyError(p);
+    }
+    info.counters.drops.emplace_back(item.key(), count);
+  }
+  const json* udptl = p.Require(leg, "udptl", "");
+  if (udptl == nullptr || !RequireObject(p, *udptl, "udptl") ||
+      !p.OnlyFields(*udptl, {"packets", "seq_gaps", "recovered"}, "udptl") ||
+      !ReplyUint(p, *udptl, "packets", "udptl", UINT64_MAX, &info.udptl.packets) ||
+      !ReplyUint(p, *udptl, "seq_gaps", "udptl", UINT64_MAX, &info.udptl.seq_gaps) ||
+      !ReplyUint(p, *udptl, "recovered", "udptl", UINT64_MAX, &info.udptl.recovered)) {
+    return ReplyError(p);
+  }
+  return info;
+}
+
+absl::StatusOr<LegEvent> ParseLegEvent(const nlohmann::json& line) {
+  FieldParser p;
+  LegEvent event;
+  uint64_t version = 0;
+  const json* v = nullptr;
+  if (!RequireObject(p, line, "event") || !ReplyUint(p, line, "v", "", kMaxJsonId, &version)) {
+    return ReplyError(p);
+  }
+  if (version != 1)
+    return absl::InternalError("v: event of protocol version " + std::to_string(version) +
+                               ", not 1");
+  if ((v = p.Require(line, "event", "")) == nullptr || !p.String(*v, "event", &event.name) ||
+      !ReplyUint(p, line, "leg", "", kMaxJsonId, &event.leg)) {
+    return ReplyError(p);
+  }
+  if (event.name.empty()) return absl::InternalError("event: must not be empty");
+  for (const auto& item : line.items()) {
+    const std::string& key = item.key();
+    if (key == "v" || key == "event" || key == "leg") continue;
+    event.fields[key] = item.value();
+  }
+  const json fields = event.fields.is_null() ? json::object() : event.fields;
+  bool ok = true;
+  std::optional<DtlsRole> role;
+  std::string text;
+  SocketAddress remote;
+  uint64_t seconds = 0;
+  if (event.name == "leg.established") {
+    ok = OnlyReplyFields(p, fields, {"role", "cipher"}, "") &&
+         ReplyEnum(p, fields, "role", {"client", "server"}, false, &role) &&
+         (v = p.Require(fields, "cipher", "")) != nullptr && p.String(*v, "cipher", &text);
+  } else if (event.name == "leg.failed") {
+    ok = OnlyReplyFields(p, fields, {"reason"}, "") &&
+         (v = p.Require(fields, "reason", "")) != nullptr && p.String(*v, "reason", &text);
+  } else if (event.name == "leg.latched") {
+    ok = OnlyReplyFields(p, fields, {"remote"}, "") &&
+         (v = p.Require(fields, "remote", "")) != nullptr && p.Address(*v, "remote", &remote);
+  } else if (event.name == "leg.idle") {
+    ok = OnlyReplyFields(p, fields, {"seconds"}, "") &&
+         ReplyUint(p, fields, "seconds", "", kMaxJsonId, &seconds);
+  }
+  if (!ok) return absl::InternalError(event.name + " event: " + p.error());
+  return event;
+}
+
+absl::StatusCode StatusCodeFromErrorCode(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kNotFound:
+      return absl::StatusCode::kNotFound;
+    case ErrorCode::kInvalidState:
+      return absl::StatusCode::kFailedPrecondition;
+    case ErrorCode::kNoCapacity:
+      return absl::StatusCode::kResourceExhausted;
+    case ErrorCode::kBadJson:
+    case ErrorCode::kBadRequest:
+    case ErrorCode::kUnsupportedVersion:
+    case ErrorCode::kUnknownCommand:
+    case ErrorCode::kTooLarge:
+      return absl::StatusCode::kInvalidArgument;
+    case ErrorCode::kPermissionDenied:
+      return absl::StatusCode::kPermissionDenied;
+    case ErrorCode::kBusy:
+      return absl::StatusCode::kUnavailable;
+    case ErrorCode::kInternal:
+      break;
+  }
+  return absl::StatusCode::kInternal;
+}
+
+std::optional<ErrorCode> ErrorCodeFromName(std::string_view name) {
+  const auto found = std::find(kErrorCodeNames.begin(), kErrorCodeNames.end(), name);
+  if (found == kErrorCodeNames.end()) return std::nullopt;
+  return static_cast<ErrorCode>(found - kErrorCodeNames.begin());
 }
 
 }  // namespace t38relay::dataplane

@@ -11,6 +11,7 @@
 #include <variant>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "dataplane/flowsock/flow_types.h"
 #include "nlohmann/json.hpp"
 
@@ -131,6 +132,25 @@ LegEvent MakeEstablishedEvent(uint64_t leg, DtlsRole role, std::string_view ciph
 LegEvent MakeFailedEvent(uint64_t leg, std::string_view reason);
 LegEvent MakeLatchedEvent(uint64_t leg, const SocketAddress& remote);
 LegEvent MakeIdleEvent(uint64_t leg, uint64_t seconds);
+
+// The client side (control's FlowClient): the inverse of the formatters above, strict (unknown
+// fields, missing fields, wrong types and bad values refused). Errors are Internal
+// "<field>: <what is wrong>" (a malformed reply means a broken or foreign dataplane).
+// `results` is a reply without its envelope ("v", "id", "ok" are ignored when present).
+absl::StatusOr<HelloInfo> ParseHelloInfo(const nlohmann::json& results);
+absl::StatusOr<LegAddResult> ParseLegAddResult(const nlohmann::json& results);
+absl::StatusOr<LegInfo> ParseLegInfo(const nlohmann::json& leg);  // a LEGOBJ
+// An event line's object: {"v":1,"event":name,"leg":leg, ...fields}. The fields of the four v1
+// events are checked; other events pass with whatever fields they carry (null when none).
+absl::StatusOr<LegEvent> ParseLegEvent(const nlohmann::json& line);
+
+// The inverse of ErrorCodeFromStatus: kNotFound -> NotFound, kInvalidState -> FailedPrecondition,
+// kNoCapacity -> ResourceExhausted, kBadJson/kBadRequest/kUnsupportedVersion/kUnknownCommand/
+// kTooLarge -> InvalidArgument, kPermissionDenied -> PermissionDenied, kBusy -> Unavailable,
+// kInternal -> Internal.
+absl::StatusCode StatusCodeFromErrorCode(ErrorCode code);
+// "bad-json" -> kBadJson, ...; nullopt for a name this version does not know.
+std::optional<ErrorCode> ErrorCodeFromName(std::string_view name);
 
 // Validators shared with the service and tools. Each returns "" when valid, else what is wrong.
 // The hash name must already be lower case; `value` any case.
