@@ -1,0 +1,347 @@
+#!/usr/bin/python3
+"""End-to-end calls (suite e2e): t38relay-dataplane on net_tap with peers in network namespaces
+(tests/dataplane/integration/netlab.py), t38relay-control on the dataplane's flow socket, and
+every call driven only through `t38ctl offer/answer/delete` with the peers' SDP. The peers are
+openssl s_client/s_server (DTLS 1.2) and plain UDP sockets. Needs root.
+
+Run one scenario: test_calls.py DtlsToDtls (env: T38_DATAPLANE, T38_CONTROL, T38CTL).
+"""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(_HERE, "..", "..", "dataplane", "integration"))
+from netlab import RELAY_V4, Lab  # noqa: E402
+import peertools  # noqa: E402
+from peertools import udptl_packets  # noqa: E402
+
+STEP = 10.0
+HANDSHAKE = 30.0
+CIPHER = "ECDHE-RSA-AES128-GCM-SHA256"
+
+
+def t38_sdp(ip, port, proto="UDP/TLS/UDPTL", setup=None, fingerprint=None, version=1,
+            tls_id=None, session="4711"):
+    """A T.38 offer or answer as a fax endpoint writes it."""
+    lines = ["v=0", f"o=- {session} {version} IN IP4 {ip}", "s=-", f"c=IN IP4 {ip}", "t=0 0",
+             f"m=image {port} {proto} t38", "a=T38FaxVersion:0", "a=T38MaxBitRate:14400",
+             "a=T38FaxRateManagement:transferredTCF", "a=T38FaxMaxBuffer:2000",
+             "a=T38FaxMaxDatagram:400", "a=T38FaxUdpEC:t38UDPRedundancy"]
+    if setup:
+        lines.append(f"a=setup:{setup}")
+    if fingerprint:
+        lines.append(f"a=fingerprint:sha-256 {fingerprint}")
+    if tls_id:
+        lines.append(f"a=tls-id:{tls_id}")
+    return "\r\n".join(lines) + "\r\n"
+
+
+def media_of(sdp):
+    """What a peer reads from the relay's SDP: the image stream's address and attributes."""
+    connection = re.search(r"^c=IN IP[46] (\S+)", sdp, re.M)
+    media = re.search(r"^m=image (\d+) (\S+) t38", sdp, re.M)
+    setup = re.search(r"^a=setup:(\S+)", sdp, re.M)
+    fingerprint = re.search(r"^a=fingerprint:(\S+) (\S+)", sdp, re.M)
+    tls_id = re.search(r"^a=tls-id:(\S+)", sdp, re.M)
+    return {
+        "ip": connection.group(1) if connection else None,
+        "port": int(media.group(1)) if media else None,
+        "proto": media.group(2) if media else None,
+        "setup": setup.group(1) if setup else None,
+        "fingerprint": (fingerprint.group(1), fingerprint.group(2)) if fingerprint else None,
+        "tls_id": tls_id.group(1) if tls_id else None,
+    }
+
+
+class Control:
+    """t38relay-control on the lab's flow socket, with its own control socket."""
+
+    def __init__(self, lab, flow_socket):
+        self.binary = os.environ.get("T38_CONTROL")
+        if not self.binary:
+            raise RuntimeError("no control binary: set T38_CONTROL")
+        self.socket_path = os.path.join(lab.dir, "control.sock")
+        self.flow_socket = flow_socket
+        self.log_path = os.path.join(lab.dir, "control.log")
+        self.process = None
+        self.exit_codes = []
+
+    def start(self):
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [self.binary, "--socket", self.socket_path, "--flow-socket", self.flow_socket],
+                stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
+
+    def stop(self):
+        if self.process is None or self.process.poll() is not None:
+            return self.process.returncode if self.process else 0
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            code = self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            code = self.process.wait()
+        self.exit_codes.append(code)
+        return code
+
+    def logs(self):
+        try:
+            with open(self.log_path, "r", errors="replace") as f:
+                return f.read()[-4000:]
+        except OSError:
+            return ""
+
+
+class CallTestCase(unittest.TestCase):
+    """A lab with peers a and b (c for moves), the dataplane, control, and t38ctl."""
+    peers = "abc"
+
+    def setUp(self):
+        self.lab = Lab(peers=self.peers)
+        self.lab.__enter__()
+        self.addCleanup(self._teardown)
+        self.processes = []
+        self.sockets = []
+        self.dp = self.lab.start_dataplane()
+        self.control = Control(self.lab, self.dp.socket_path)
+        self.control.start()
+        self.wait_for_control()
+
+    def _teardown(self):
+        try:
+            for s in self.sockets:
+                s.close()
+            for p in self.processes:
+                p.stop()
+            control_code = self.control.stop() if hasattr(self, "control") else 0
+            dp_code = self.dp.stop() if hasattr(self, "dp") else 0
+            logs = (self.control.logs() if hasattr(self, "control") else "") + \
+                (self.dp.logs() if hasattr(self, "dp") else "")
+        finally:
+            self.lab.__exit__(None, None, None)
+        self.assertEqual(control_code, 0, "control did not exit cleanly on SIGTERM\n" + logs)
+        self.assertEqual(dp_code, 0, "the dataplane did not exit cleanly on SIGTERM\n" + logs)
+
+    # --- t38ctl -------------------------------------------------------------------------------
+    def t38ctl(self, *args, input=None, check=True):
+        binary = os.environ.get("T38CTL")
+        if not binary:
+            raise RuntimeError("no t38ctl binary: set T38CTL")
+        result = subprocess.run([binary, "--socket", self.control.socket_path, *args],
+                                input=input, capture_output=True, text=True, timeout=30)
+        if check:
+            self.assertEqual(result.returncode, 0,
+                             f"t38ctl {' '.join(args)} failed: {result.stderr}\n"
+                             + self.control.logs())
+        return result
+
+    def wait_for_control(self, timeout=30):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if os.path.exists(self.control.socket_path):
+                result = self.t38ctl("--json", "ping", check=False)
+                if result.returncode == 0 and '"connected":true' in result.stdout.replace(" ", ""):
+                    return
+            if self.control.process.poll() is not None:
+                self.fail("control exited at start-up\n" + self.control.logs())
+            time.sleep(0.2)
+        self.fail("control did not connect to the dataplane\n" + self.control.logs())
+
+    def offer(self, call_id, sdp, transport="as-offered", from_tag="ftag"):
+        return self.t38ctl("offer", "--call-id", call_id, "--from-tag", from_tag, "--sdp", "-",
+                           "--transport", transport, input=sdp).stdout
+
+    def answer(self, call_id, sdp, from_tag="ftag", to_tag="ttag"):
+        return self.t38ctl("answer", "--call-id", call_id, "--from-tag", from_tag, "--to-tag",
+                           to_tag, "--sdp", "-", input=sdp).stdout
+
+    def show(self, call_id):
+        import json
+        return json.loads(self.t38ctl("--json", "show", call_id).stdout)["call"]
+
+    def legs_by_side(self, call_id):
+        return {leg["side"]: leg for leg in self.show(call_id)["legs"]}
+
+    # --- peers --------------------------------------------------------------------------------
+    def identities(self):
+        directory = tempfile.mkdtemp(dir=self.lab.dir)
+        return (peertools.make_identity(directory, "peer-a"),
+                peertools.make_identity(directory, "peer-b"))
+
+    def process(self, letter, cmd):
+        p = peertools.PeerProcess(self.lab.peer(letter), cmd)
+        self.processes.append(p)
+        return p
+
+    def socket(self, letter, port):
+        s = self.lab.peer(letter).udp_socket(port)
+        self.sockets.append(s)
+        return s
+
+    def wait_state(self, call_id, side, state, timeout=HANDSHAKE):
+        deadline = time.monotonic() + timeout
+        legs = {}
+        while time.monotonic() < deadline:
+            legs = self.legs_by_side(call_id)
+            if legs.get(side, {}).get("state") == state:
+                return legs[side]
+            time.sleep(0.2)
+        self.fail(f"{call_id}: the {side} leg is not {state}: {legs}\n" + self.control.logs())
+
+    def relay_plain(self, sender, to, receiver, count, tag, first_seq=0):
+        for packet in udptl_packets(count, first_seq=first_seq, tag=tag):
+            sender.sendto(packet, to)
+            data, _ = receiver.recvfrom(STEP)
+            self.assertEqual(data, packet, f"{tag}: datagram lost or changed")
+
+    def dtls_a_call(self, call_id, transport_b):
+        """A (s_client, a=setup:active) offers DTLS; the answerer B is s_server (dtls) or a UDP
+        socket (plain). Returns (client, b, sdp_for_b, sdp_for_a)."""
+        (cert_a, key_a, fp_a), (cert_b, key_b, fp_b) = self.identities()
+        a = self.lab.peer("a")
+        b = self.lab.peer("b")
+        sdp_b = self.offer(call_id, t38_sdp(a.v4, 5000, setup="active", fingerprint=fp_a),
+                           transport=transport_b)
+        to_b = media_of(sdp_b)
+        self.assertEqual(to_b["ip"], RELAY_V4, sdp_b)
+        if transport_b == "dtls":
+            self.assertEqual(to_b["proto"], "UDP/TLS/UDPTL", sdp_b)
+            self.assertEqual(to_b["setup"], "actpass", sdp_b)
+            self.assertEqual(to_b["fingerprint"][0], "sha-256", sdp_b)
+            server = self.process("b", peertools.s_server_cmd(b.v4, 6000, cert_b, key_b, CIPHER))
+            sdp_a = self.answer(call_id, t38_sdp(b.v4, 6000, setup="passive", fingerprint=fp_b))
+            peer_b = server
+        else:
+            self.assertEqual(to_b["proto"].lower(), "udptl", sdp_b)
+            self.assertIsNone(to_b["fingerprint"], sdp_b)
+            peer_b = self.socket("b", 6000)
+            sdp_a = self.answer(call_id, t38_sdp(b.v4, 6000, proto="udptl"))
+        to_a = media_of(sdp_a)
+        self.assertEqual(to_a["proto"], "UDP/TLS/UDPTL", sdp_a)
+        self.assertEqual(to_a["setup"], "passive", sdp_a)  # A is active
+        self.assertEqual(to_a["fingerprint"][0], "sha-256", sdp_a)
+        client = self.process("a", peertools.s_client_cmd(to_a["ip"], to_a["port"], cert_a,
+                                                          key_a, CIPHER))
+        self.assertTrue(client.wait_for(peertools.S_CLIENT_READY, HANDSHAKE), client.text())
+        seen = peertools.pem_after(client.text(), "Server certificate")
+        self.assertEqual(peertools.fingerprint_of_pem(seen), to_a["fingerprint"][1])
+        return client, peer_b, to_b, to_a
+
+    def dtls_to_server(self, client, server, count, tag, first_seq=0):
+        for packet in udptl_packets(count, first_seq=first_seq, tag=tag):
+            start = len(server.output())
+            client.write(packet)
+            self.assertTrue(server.wait_for(packet, STEP, start), f"{tag}: lost {packet.hex()}")
+
+
+class DtlsToDtls(CallTestCase):
+    def test_offer_answer_relay_delete(self):
+        client, server, to_b, _ = self.dtls_a_call("call-dd", "dtls")
+        self.assertTrue(server.wait_for(peertools.S_SERVER_READY, HANDSHAKE), server.text())
+        self.dtls_to_server(client, server, 5, b"A>B")
+        self.dtls_to_server(server, client, 5, b"B>A", first_seq=100)
+        seen = peertools.pem_after(server.text(), "Client certificate")
+        self.assertEqual(peertools.fingerprint_of_pem(seen), to_b["fingerprint"][1])
+        legs = self.legs_by_side("call-dd")
+        self.assertEqual({legs["caller"]["state"], legs["callee"]["state"]}, {"established"})
+        self.t38ctl("delete", "--call-id", "call-dd")
+        self.assertNotIn("call-dd", self.t38ctl("--json", "list").stdout)
+        self.assertEqual(self.t38ctl("show", "call-dd", check=False).returncode != 0, True)
+
+
+class DtlsToPlain(CallTestCase):
+    def test_dtls_caller_plain_callee(self):
+        client, sb, to_b, _ = self.dtls_a_call("call-dp", "plain")
+        relay_b = (to_b["ip"], to_b["port"])
+        for packet in udptl_packets(5, tag=b"A>B"):
+            client.write(packet)
+            data, came_from = sb.recvfrom(STEP)
+            self.assertEqual(data, packet)
+            self.assertEqual(came_from, relay_b)
+        for packet in udptl_packets(5, first_seq=100, tag=b"B>A"):
+            start = len(client.output())
+            sb.sendto(packet, relay_b)
+            self.assertTrue(client.wait_for(packet, STEP, start), f"B>A lost {packet.hex()}")
+
+
+class MovedMedia(CallTestCase):
+    def test_reinvite_moves_the_callee(self):
+        a, b, c = (self.lab.peer(x) for x in "abc")
+        sa, sb, sc = self.socket("a", 5000), self.socket("b", 6000), self.socket("c", 6002)
+        to_b = media_of(self.offer("call-mv", t38_sdp(a.v4, 5000, proto="udptl")))
+        to_a = media_of(self.answer("call-mv", t38_sdp(b.v4, 6000, proto="udptl")))
+        relay_a, relay_b = (to_a["ip"], to_a["port"]), (to_b["ip"], to_b["port"])
+        self.relay_plain(sa, relay_a, sb, 3, b"A>B")
+        # The callee's media moves to C (a re-INVITE from A answered from C's address).
+        again_b = media_of(self.offer("call-mv", t38_sdp(a.v4, 5000, proto="udptl", version=2)))
+        self.assertEqual((again_b["ip"], again_b["port"]), relay_b, "a re-offer keeps the leg")
+        self.answer("call-mv", t38_sdp(c.v4, 6002, proto="udptl", version=2))
+        self.relay_plain(sa, relay_a, sc, 3, b"A>C", first_seq=10)
+        self.relay_plain(sc, relay_b, sa, 3, b"C>A", first_seq=20)
+
+
+class ReofferKeepsAssociation(CallTestCase):
+    def test_same_fingerprint_and_tls_id_keep_the_dtls_session(self):
+        (cert_a, key_a, fp_a), _ = self.identities()
+        a, b = self.lab.peer("a"), self.lab.peer("b")
+        sb = self.socket("b", 6000)
+        offer = t38_sdp(a.v4, 5000, setup="active", fingerprint=fp_a, tls_id="A" * 24)
+        to_b = media_of(self.offer("call-ka", offer, transport="plain"))
+        to_a = media_of(self.answer("call-ka", t38_sdp(b.v4, 6000, proto="udptl")))
+        client = self.process("a", peertools.s_client_cmd(to_a["ip"], to_a["port"], cert_a,
+                                                          key_a, CIPHER))
+        self.assertTrue(client.wait_for(peertools.S_CLIENT_READY, HANDSHAKE), client.text())
+        relay_b = (to_b["ip"], to_b["port"])
+        client.write(udptl_packets(1, tag=b"before")[0])
+        self.assertIsNotNone(sb.recvfrom(STEP)[0])
+        # The re-INVITE: the same fingerprint, transport and tls-id, a new o= version.
+        again = self.offer("call-ka", t38_sdp(a.v4, 5000, setup="active", fingerprint=fp_a,
+                                              tls_id="A" * 24, version=2), transport="plain")
+        again_a = media_of(self.answer("call-ka", t38_sdp(b.v4, 6000, proto="udptl", version=2)))
+        self.assertEqual(media_of(again)["port"], to_b["port"])
+        self.assertEqual((again_a["port"], again_a["fingerprint"], again_a["tls_id"]),
+                         (to_a["port"], to_a["fingerprint"], to_a["tls_id"]))
+        # The same s_client session still gets through: no new handshake was needed.
+        for packet in udptl_packets(3, first_seq=10, tag=b"after"):
+            client.write(packet)
+            data, _ = sb.recvfrom(STEP)
+            self.assertEqual(data, packet)
+        start = len(client.output())
+        sb.sendto(b"\x00\x20back", relay_b)
+        self.assertTrue(client.wait_for(b"\x00\x20back", STEP, start))
+
+
+class ControlRestart(CallTestCase):
+    def test_restart_loses_no_call(self):
+        a, b = self.lab.peer("a"), self.lab.peer("b")
+        sa, sb = self.socket("a", 5000), self.socket("b", 6000)
+        to_b = media_of(self.offer("call-rs", t38_sdp(a.v4, 5000, proto="udptl")))
+        to_a = media_of(self.answer("call-rs", t38_sdp(b.v4, 6000, proto="udptl")))
+        relay_a, relay_b = (to_a["ip"], to_a["port"]), (to_b["ip"], to_b["port"])
+        self.relay_plain(sa, relay_a, sb, 3, b"A>B")
+        self.assertEqual(self.control.stop(), 0, self.control.logs())
+        # Without control the call goes on: the dataplane holds it.
+        self.relay_plain(sb, relay_b, sa, 3, b"B>A", first_seq=10)
+        self.control.start()
+        self.wait_for_control()
+        self.assertIn("call-rs", self.t38ctl("--json", "list").stdout)
+        legs = self.legs_by_side("call-rs")
+        self.assertEqual((legs["caller"]["local"]["port"], legs["callee"]["local"]["port"]),
+                         (to_a["port"], to_b["port"]))
+        # The rebuilt call takes a re-offer and a delete like any other.
+        again_b = media_of(self.offer("call-rs", t38_sdp(a.v4, 5000, proto="udptl", version=2)))
+        self.assertEqual(again_b["port"], to_b["port"])
+        self.t38ctl("delete", "--call-id", "call-rs")
+        sa.sendto(udptl_packets(1, first_seq=30)[0], relay_a)
+        self.assertIsNone(sb.recvfrom(1.0)[0], "a deleted call still relays")
+
+
+if __name__ == "__main__":
+    unittest.main(argv=[sys.argv[0], "-v"] + sys.argv[1:])
