@@ -17,8 +17,10 @@ namespace t38relay::control {
 // follows what the caller offered.
 //   kAsOffered: the same proto as offered (UDP/TLS/UDPTL or udptl).
 //   kDtls: UDP/TLS/UDPTL (RFC 7345). kPlain: udptl.
-//   kPreferDtls: UDP/TLS/UDPTL with an RFC 5939 potential configuration falling back to udptl;
-//     a rejected offer (port 0 / 488) can be re-offered plain (RFC 7345 section 5.4).
+//   kPreferDtls: both, as RFC 7345 section 5.4 suggests: udptl in the m= line (RFC 5939's actual
+//     configuration, what an answerer without capability negotiation takes) and UDP/TLS/UDPTL as
+//     the preferred potential configuration (a=tcap/a=acap/a=pcfg); a rejected offer (port 0)
+//     can be re-offered plain.
 enum class TransportPolicy : uint8_t { kAsOffered, kDtls, kPlain, kPreferDtls };
 
 struct OfferRequest {
