@@ -318,6 +318,53 @@ class ReofferKeepsAssociation(CallTestCase):
         self.assertTrue(client.wait_for(b"\x00\x20back", STEP, start))
 
 
+class ReofferReplacesAssociation(CallTestCase):
+    def test_new_fingerprint_and_tls_id_make_a_new_association(self):
+        (cert_1, key_1, fp_1), (cert_2, key_2, fp_2) = self.identities()
+        a, b = self.lab.peer("a"), self.lab.peer("b")
+        sb = self.socket("b", 6000)
+        to_b = media_of(self.offer("call-rp", t38_sdp(a.v4, 5000, setup="active", fingerprint=fp_1,
+                                                      tls_id="A" * 24), transport="plain"))
+        to_a = media_of(self.answer("call-rp", t38_sdp(b.v4, 6000, proto="udptl")))
+        first = self.process("a", peertools.s_client_cmd(to_a["ip"], to_a["port"], cert_1, key_1,
+                                                         CIPHER))
+        self.assertTrue(first.wait_for(peertools.S_CLIENT_READY, HANDSHAKE), first.text())
+        first.write(udptl_packets(1, tag=b"first")[0])
+        self.assertIsNotNone(sb.recvfrom(STEP)[0], "the first association carries nothing")
+        # A re-INVITE from an endpoint that restarted with a new certificate and tls-id.
+        again_b = media_of(self.offer("call-rp", t38_sdp(a.v4, 5002, setup="active",
+                                                         fingerprint=fp_2, tls_id="B" * 24,
+                                                         version=2), transport="plain"))
+        again_a = media_of(self.answer("call-rp", t38_sdp(b.v4, 6000, proto="udptl", version=2)))
+        self.assertNotEqual(again_a["tls_id"], to_a["tls_id"], "a new association needs a new "
+                            "tls-id (RFC 8842)")
+        # Until the new association is up, the old one keeps relaying (RFC 7345 section 4.5).
+        first.write(udptl_packets(1, first_seq=5, tag=b"still")[0])
+        self.assertIsNotNone(sb.recvfrom(STEP)[0], "the old association stopped too early")
+        second = self.process("a", peertools.s_client_cmd(again_a["ip"], again_a["port"], cert_2,
+                                                          key_2, CIPHER))
+        self.assertTrue(second.wait_for(peertools.S_CLIENT_READY, HANDSHAKE), second.text())
+        seen = peertools.pem_after(second.text(), "Server certificate")
+        self.assertEqual(peertools.fingerprint_of_pem(seen), again_a["fingerprint"][1])
+        for packet in udptl_packets(3, first_seq=10, tag=b"second"):
+            second.write(packet)
+            data, _ = sb.recvfrom(STEP)
+            self.assertEqual(data, packet)
+        start = len(second.output())
+        sb.sendto(b"\x00\x30back", (again_b["ip"], again_b["port"]))
+        self.assertTrue(second.wait_for(b"\x00\x30back", STEP, start))
+        # Once the new one is established the old legs go: one leg per side again.
+        deadline = time.monotonic() + STEP
+        while time.monotonic() < deadline:
+            legs = self.show("call-rp")["legs"]
+            if len(legs) == 2:
+                break
+            time.sleep(0.2)
+        self.assertEqual(len(legs), 2, legs)
+        ports = {leg["side"]: leg["local"]["port"] for leg in legs}
+        self.assertEqual(ports["caller"], again_a["port"], legs)
+
+
 class ControlRestart(CallTestCase):
     def test_restart_loses_no_call(self):
         a, b = self.lab.peer("a"), self.lab.peer("b")
