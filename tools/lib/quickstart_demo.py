@@ -1,125 +1,138 @@
 #!/usr/bin/python3
 """tools/quickstart's demonstration: t38relay-dataplane on its embedded default (one net_tap port,
-198.18.0.1/24 and fd00:198:18::1/64) inside a network namespace, two peers A and B in namespaces
-of their own, and a call each way: plain UDPTL, then UDPTL inside DTLS 1.2 with openssl as the
-fax endpoints. Everything it creates is removed at the end.
+198.18.0.1/24 and fd00:198:18::1/64) inside a network namespace, t38relay-control on its flow
+socket, two fax endpoints A and B in namespaces of their own (openssl s_client and s_server, DTLS
+1.2), and one call driven through t38ctl with their SDP: UDPTL over DTLS on both legs (RFC 7345).
+Live counters each second, a one-line verdict at the end; everything it creates is removed.
 
-    /usr/bin/python3 tools/lib/quickstart_demo.py BINARY
+    /usr/bin/python3 tools/lib/quickstart_demo.py DATAPLANE CONTROL [--seconds N]
 """
+import argparse
 import json
 import os
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "dataplane", "integration"))
 
 import netlab  # noqa: E402
 import peertools  # noqa: E402
-from flowclient import FlowClient  # noqa: E402
+from peertools import media_of, t38_sdp  # noqa: E402
 
-PEER_PORT = 6000
+CIPHER = "ECDHE-RSA-AES128-GCM-SHA256"
+CALL = "quickstart-1@t38relay"
 
 
 def say(text):
     print(f"\n== {text}", flush=True)
 
 
-def show(what, obj):
-    print(f"   {what}: {json.dumps(obj)}", flush=True)
+def indent(text):
+    return "".join(f"   {line}\n" for line in text.splitlines())
+
+
+def t38ctl(control, *args, input=None):
+    result = control.t38ctl(*args, input=input)
+    if result.returncode != 0:
+        raise RuntimeError(f"t38ctl {' '.join(args)}: {result.stderr.strip()}")
+    return result.stdout
+
+
+def counters(control):
+    call = json.loads(t38ctl(control, "--json", "show", CALL))["call"]
+    return {leg["side"]: leg for leg in call["legs"]}
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.exit(__doc__)
-    binary = os.path.abspath(sys.argv[1])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("dataplane")
+    parser.add_argument("control")
+    parser.add_argument("--seconds", type=float, default=10,
+                        help="how long the call carries data before it is hung up (default 10)")
+    args = parser.parse_args()
     with netlab.Lab(peers="ab") as lab:
-        say(f"starting {binary} (embedded default) in namespace {lab.relay_ns}")
-        dp = lab.start_dataplane(binary=binary, embedded=True)
-        show("hello", dp.hello)
-        flow = FlowClient(dp.socket_path)
-        flow.request("events.subscribe")
+        say(f"starting t38relay-dataplane (embedded default) in namespace {lab.relay_ns}")
+        dp = lab.start_dataplane(binary=os.path.abspath(args.dataplane), embedded=True)
+        print(indent(json.dumps(dp.hello)), end="")
+        control = netlab.Control(lab, dp.socket_path, binary=os.path.abspath(args.control))
+        control.start()
+        if not control.wait_ready():
+            raise RuntimeError("t38relay-control did not come up\n" + control.logs())
+        print(indent(t38ctl(control, "ping")), end="")
         a, b = lab.peer("a"), lab.peer("b")
 
-        say("ping the relay from peer A (ARP/NDP and ICMP echo answered by the dataplane)")
+        say("ping the relay from A (ARP/NDP and ICMP echo answered by the dataplane)")
         for ip in (netlab.RELAY_V4, netlab.RELAY_V6):
-            result = a.ping(ip, count=2)
-            print("   " + result.stdout.strip().splitlines()[-2])
+            print("   " + a.ping(ip, count=2).stdout.strip().splitlines()[-2])
 
-        say("plain UDPTL: leg A <-> leg B, 5 packets each way")
-        sa, sb = a.udp_socket(PEER_PORT), b.udp_socket(PEER_PORT)
-        leg_a = flow.request("leg.add", transport="plain", remote={"ip": a.v4, "port": PEER_PORT})
-        leg_b = flow.request("leg.add", transport="plain", remote={"ip": b.v4, "port": PEER_PORT})
-        flow.request("leg.link", legs=[leg_a["leg"], leg_b["leg"]])
-        show("leg A", leg_a)
-        show("leg B", leg_b)
-        to_a = (leg_a["local"]["ip"], leg_a["local"]["port"])
-        to_b = (leg_b["local"]["ip"], leg_b["local"]["port"])
-        arrived = 0
-        for packet in peertools.udptl_packets(5, tag=b"A>B"):
-            sa.sendto(packet, to_a)
-            data, _ = sb.recvfrom(5.0)
-            arrived += data == packet
-        for packet in peertools.udptl_packets(5, first_seq=100, tag=b"B>A"):
-            sb.sendto(packet, to_b)
-            data, _ = sa.recvfrom(5.0)
-            arrived += data == packet
-        print(f"   {arrived} of 10 datagrams arrived intact")
-        show("leg A counters", flow.request("leg.get", leg=leg_a["leg"])["leg"]["counters"])
-        for leg in (leg_a, leg_b):
-            flow.request("leg.del", leg=leg["leg"])
-        sa.close()
-        sb.close()
-
-        say("UDPTL over DTLS 1.2 (RFC 7345): openssl s_client in A, s_server in B")
         directory = tempfile.mkdtemp(dir=lab.dir)
-        cert_a, key_a, fp_a = peertools.make_identity(directory, "peer-a")
-        cert_b, key_b, fp_b = peertools.make_identity(directory, "peer-b")
-        cipher = "ECDHE-RSA-AES128-GCM-SHA256"
-        server = peertools.PeerProcess(b, peertools.s_server_cmd(b.v4, PEER_PORT, cert_b, key_b,
-                                                                 cipher))
+        cert_a, key_a, fp_a = peertools.make_identity(directory, "fax-a")
+        cert_b, key_b, fp_b = peertools.make_identity(directory, "fax-b")
+        offer = t38_sdp(a.v4, 5000, setup="active", fingerprint=fp_a)
+        say(f"A's SDP offer (A is the DTLS client), through t38ctl offer --transport dtls")
+        print(indent(offer), end="")
+        to_b = t38ctl(control, "offer", "--call-id", CALL, "--from-tag", "a1", "--transport",
+                      "dtls", "--sdp", "-", input=offer)
+        say("the relay's SDP for B")
+        print(indent(to_b), end="")
+        server = peertools.PeerProcess(b, peertools.s_server_cmd(b.v4, 6000, cert_b, key_b,
+                                                                 CIPHER))
         client = None
+        sent = arrived = 0
         try:
             server.wait_for("ACCEPT", 10)
-            leg_a = flow.request("leg.add", transport="dtls", setup="passive",
-                                 remote_setup="active",
-                                 fingerprints=[{"hash": "sha-256", "value": fp_a}])
-            leg_b = flow.request("leg.add", transport="dtls", setup="active",
-                                 remote_setup="passive", remote={"ip": b.v4, "port": PEER_PORT},
-                                 fingerprints=[{"hash": "sha-256", "value": fp_b}])
-            flow.request("leg.link", legs=[leg_a["leg"], leg_b["leg"]])
-            show("leg A (relay is DTLS server)", leg_a)
-            show("leg B (relay is DTLS client)", leg_b)
+            answer = t38_sdp(b.v4, 6000, setup="passive", fingerprint=fp_b)
+            say("B's SDP answer (B is the DTLS server), through t38ctl answer")
+            print(indent(answer), end="")
+            to_a = t38ctl(control, "answer", "--call-id", CALL, "--from-tag", "a1", "--to-tag",
+                          "b1", "--sdp", "-", input=answer)
+            say("the relay's SDP for A")
+            print(indent(to_a), end="")
+            relay_a = media_of(to_a)
             client = peertools.PeerProcess(a, peertools.s_client_cmd(
-                leg_a["local"]["ip"], leg_a["local"]["port"], cert_a, key_a, cipher))
-            for leg in (leg_a, leg_b):
-                show("event", flow.wait_event("leg.established", leg=leg["leg"], timeout=30))
-            client.wait_for(peertools.S_CLIENT_READY, 10)
-            server.wait_for(peertools.S_SERVER_READY, 10)
-            arrived = 0
-            for packet in peertools.udptl_packets(5, tag=b"A>B"):
-                start = len(server.output())
-                client.write(packet)
-                arrived += server.wait_for(packet, 5, start)
-            for packet in peertools.udptl_packets(5, first_seq=100, tag=b"B>A"):
-                start = len(client.output())
-                server.write(packet)
-                arrived += client.wait_for(packet, 5, start)
-            print(f"   {arrived} of 10 records decrypted, re-encrypted and delivered intact")
-            show("leg A", flow.request("leg.get", leg=leg_a["leg"])["leg"])
+                relay_a["ip"], relay_a["port"], cert_a, key_a, CIPHER))
+            handshakes = (client.wait_for(peertools.S_CLIENT_READY, 30) and
+                          server.wait_for(peertools.S_SERVER_READY, 30))
+            say("DTLS up on both legs" if handshakes else "DTLS handshakes did not complete")
+            print(indent(t38ctl(control, "show", CALL)), end="")
+
+            say(f"relaying UDPTL both ways for {args.seconds:g} s (live counters)")
+            seq = 0
+            end = time.monotonic() + (args.seconds if handshakes else 0)
+            next_report = time.monotonic() + 1
+            while time.monotonic() < end:
+                for sender, receiver, tag in ((client, server, b"A>B"), (server, client, b"B>A")):
+                    packet = peertools.udptl_packets(1, first_seq=seq, tag=tag)[0]
+                    start = len(receiver.output())
+                    sender.write(packet)
+                    sent += 1
+                    arrived += receiver.wait_for(packet, 2, start)
+                seq = (seq + 1) & 0xFFFF
+                if time.monotonic() >= next_report:
+                    next_report += 1
+                    legs = counters(control)
+                    print("   " + "   ".join(
+                        f"{side}: {legs[side]['state']} rx {legs[side]['rx_packets']} "
+                        f"fwd {legs[side]['forwarded_packets']} drop {legs[side]['dropped_packets']}"
+                        for side in ("caller", "callee")), flush=True)
+                time.sleep(0.05)
         finally:
             for process in (client, server):
                 if process is not None:
                     process.stop()
 
-        say("dataplane stats")
-        stats = flow.request("stats")
-        show("workers", stats["workers"])
-        show("ports", stats["ports"])
-        flow.close()
-        code = dp.stop()
-        say(f"dataplane stopped (exit code {code}); removing the namespaces")
-        return 0 if code == 0 else 1
+        say("hang up: t38ctl delete")
+        print(indent(t38ctl(control, "delete", "--call-id", CALL)), end="")
+        print(indent(t38ctl(control, "stats")), end="")
+        control_code = control.stop()
+        dp_code = dp.stop()
+        ok = sent > 0 and arrived == sent and control_code == 0 and dp_code == 0
+        say(f"VERDICT: {'OK' if ok else 'FAILED'} — {arrived} of {sent} UDPTL datagrams relayed "
+            f"intact through DTLS on both legs; control exit {control_code}, dataplane exit "
+            f"{dp_code}; removing the namespaces")
+        return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -319,6 +319,65 @@ def _hugepages_free_mb():
     return 0
 
 
+class Control:
+    """t38relay-control on the lab's flow socket, with its own control socket."""
+
+    def __init__(self, lab, flow_socket, binary=None):
+        self.binary = binary or os.environ.get("T38_CONTROL")
+        if not self.binary:
+            raise LabError("no control binary: set T38_CONTROL")
+        self.socket_path = os.path.join(lab.dir, "control.sock")
+        self.flow_socket = flow_socket
+        self.log_path = os.path.join(lab.dir, "control.log")
+        self.process = None
+        self.exit_codes = []
+
+    def start(self):
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [self.binary, "--socket", self.socket_path, "--flow-socket", self.flow_socket],
+                stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
+
+    def stop(self):
+        if self.process is None or self.process.poll() is not None:
+            return self.process.returncode if self.process else 0
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            code = self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            code = self.process.wait()
+        self.exit_codes.append(code)
+        return code
+
+    def logs(self):
+        try:
+            with open(self.log_path, "r", errors="replace") as f:
+                return f.read()[-4000:]
+        except OSError:
+            return ""
+
+    def t38ctl(self, *args, input=None):
+        """Runs t38ctl (T38CTL, or the t38ctl beside the control binary) on this control."""
+        binary = os.environ.get("T38CTL") or os.path.join(
+            os.path.dirname(os.path.dirname(os.path.abspath(self.binary))), "tools", "t38ctl")
+        return subprocess.run([binary, "--socket", self.socket_path, *args], input=input,
+                              capture_output=True, text=True, timeout=30)
+
+    def wait_ready(self, timeout=30):
+        """True once control answers and has its dataplane."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if os.path.exists(self.socket_path):
+                result = self.t38ctl("--json", "ping")
+                if result.returncode == 0 and '"connected":true' in result.stdout.replace(" ", ""):
+                    return True
+            if self.process.poll() is not None:
+                return False
+            time.sleep(0.2)
+        return False
+
+
 class Lab:
     """Context manager: builds the namespaces on entry, removes them on exit (also on exceptions,
     Ctrl-C, and SIGTERM, which is turned into KeyboardInterrupt while the lab exists)."""

@@ -216,3 +216,37 @@ def ice_candidate(ip, port, priority=2130706431):
     import aioice
     return aioice.Candidate(foundation="relay", component=1, transport="udp", priority=priority,
                             host=ip, port=port, type="host")
+
+
+# --- SDP as fax endpoints write it, and what they read from the relay's -------------------------
+def t38_sdp(ip, port, proto="UDP/TLS/UDPTL", setup=None, fingerprint=None, version=1,
+            tls_id=None, session="4711"):
+    """A T.38 offer or answer as a fax endpoint writes it."""
+    lines = ["v=0", f"o=- {session} {version} IN IP4 {ip}", "s=-", f"c=IN IP4 {ip}", "t=0 0",
+             f"m=image {port} {proto} t38", "a=T38FaxVersion:0", "a=T38MaxBitRate:14400",
+             "a=T38FaxRateManagement:transferredTCF", "a=T38FaxMaxBuffer:2000",
+             "a=T38FaxMaxDatagram:400", "a=T38FaxUdpEC:t38UDPRedundancy"]
+    if setup:
+        lines.append(f"a=setup:{setup}")
+    if fingerprint:
+        lines.append(f"a=fingerprint:sha-256 {fingerprint}")
+    if tls_id:
+        lines.append(f"a=tls-id:{tls_id}")
+    return "\r\n".join(lines) + "\r\n"
+
+
+def media_of(sdp):
+    """What a peer reads from the relay's SDP: the image stream's address and attributes."""
+    connection = re.search(r"^c=IN IP[46] (\S+)", sdp, re.M)
+    media = re.search(r"^m=image (\d+) (\S+) t38", sdp, re.M)
+    setup = re.search(r"^a=setup:(\S+)", sdp, re.M)
+    fingerprint = re.search(r"^a=fingerprint:(\S+) (\S+)", sdp, re.M)
+    tls_id = re.search(r"^a=tls-id:(\S+)", sdp, re.M)
+    return {
+        "ip": connection.group(1) if connection else None,
+        "port": int(media.group(1)) if media else None,
+        "proto": media.group(2) if media else None,
+        "setup": setup.group(1) if setup else None,
+        "fingerprint": (fingerprint.group(1), fingerprint.group(2)) if fingerprint else None,
+        "tls_id": tls_id.group(1) if tls_id else None,
+    }

@@ -7,9 +7,8 @@ openssl s_client/s_server (DTLS 1.2) and plain UDP sockets. Needs root.
 Run one scenario: test_calls.py DtlsToDtls (env: T38_DATAPLANE, T38_CONTROL, T38CTL).
 """
 
+import json
 import os
-import re
-import signal
 import subprocess
 import sys
 import tempfile
@@ -18,85 +17,13 @@ import unittest
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(_HERE, "..", "..", "dataplane", "integration"))
-from netlab import RELAY_V4, Lab  # noqa: E402
+from netlab import RELAY_V4, Control, Lab  # noqa: E402
 import peertools  # noqa: E402
-from peertools import udptl_packets  # noqa: E402
+from peertools import media_of, t38_sdp, udptl_packets  # noqa: E402
 
 STEP = 10.0
 HANDSHAKE = 30.0
 CIPHER = "ECDHE-RSA-AES128-GCM-SHA256"
-
-
-def t38_sdp(ip, port, proto="UDP/TLS/UDPTL", setup=None, fingerprint=None, version=1,
-            tls_id=None, session="4711"):
-    """A T.38 offer or answer as a fax endpoint writes it."""
-    lines = ["v=0", f"o=- {session} {version} IN IP4 {ip}", "s=-", f"c=IN IP4 {ip}", "t=0 0",
-             f"m=image {port} {proto} t38", "a=T38FaxVersion:0", "a=T38MaxBitRate:14400",
-             "a=T38FaxRateManagement:transferredTCF", "a=T38FaxMaxBuffer:2000",
-             "a=T38FaxMaxDatagram:400", "a=T38FaxUdpEC:t38UDPRedundancy"]
-    if setup:
-        lines.append(f"a=setup:{setup}")
-    if fingerprint:
-        lines.append(f"a=fingerprint:sha-256 {fingerprint}")
-    if tls_id:
-        lines.append(f"a=tls-id:{tls_id}")
-    return "\r\n".join(lines) + "\r\n"
-
-
-def media_of(sdp):
-    """What a peer reads from the relay's SDP: the image stream's address and attributes."""
-    connection = re.search(r"^c=IN IP[46] (\S+)", sdp, re.M)
-    media = re.search(r"^m=image (\d+) (\S+) t38", sdp, re.M)
-    setup = re.search(r"^a=setup:(\S+)", sdp, re.M)
-    fingerprint = re.search(r"^a=fingerprint:(\S+) (\S+)", sdp, re.M)
-    tls_id = re.search(r"^a=tls-id:(\S+)", sdp, re.M)
-    return {
-        "ip": connection.group(1) if connection else None,
-        "port": int(media.group(1)) if media else None,
-        "proto": media.group(2) if media else None,
-        "setup": setup.group(1) if setup else None,
-        "fingerprint": (fingerprint.group(1), fingerprint.group(2)) if fingerprint else None,
-        "tls_id": tls_id.group(1) if tls_id else None,
-    }
-
-
-class Control:
-    """t38relay-control on the lab's flow socket, with its own control socket."""
-
-    def __init__(self, lab, flow_socket):
-        self.binary = os.environ.get("T38_CONTROL")
-        if not self.binary:
-            raise RuntimeError("no control binary: set T38_CONTROL")
-        self.socket_path = os.path.join(lab.dir, "control.sock")
-        self.flow_socket = flow_socket
-        self.log_path = os.path.join(lab.dir, "control.log")
-        self.process = None
-        self.exit_codes = []
-
-    def start(self):
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                [self.binary, "--socket", self.socket_path, "--flow-socket", self.flow_socket],
-                stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
-
-    def stop(self):
-        if self.process is None or self.process.poll() is not None:
-            return self.process.returncode if self.process else 0
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            code = self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            code = self.process.wait()
-        self.exit_codes.append(code)
-        return code
-
-    def logs(self):
-        try:
-            with open(self.log_path, "r", errors="replace") as f:
-                return f.read()[-4000:]
-        except OSError:
-            return ""
 
 
 class CallTestCase(unittest.TestCase):
@@ -131,28 +58,16 @@ class CallTestCase(unittest.TestCase):
 
     # --- t38ctl -------------------------------------------------------------------------------
     def t38ctl(self, *args, input=None, check=True):
-        binary = os.environ.get("T38CTL")
-        if not binary:
-            raise RuntimeError("no t38ctl binary: set T38CTL")
-        result = subprocess.run([binary, "--socket", self.control.socket_path, *args],
-                                input=input, capture_output=True, text=True, timeout=30)
+        result = self.control.t38ctl(*args, input=input)
         if check:
             self.assertEqual(result.returncode, 0,
                              f"t38ctl {' '.join(args)} failed: {result.stderr}\n"
                              + self.control.logs())
         return result
 
-    def wait_for_control(self, timeout=30):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if os.path.exists(self.control.socket_path):
-                result = self.t38ctl("--json", "ping", check=False)
-                if result.returncode == 0 and '"connected":true' in result.stdout.replace(" ", ""):
-                    return
-            if self.control.process.poll() is not None:
-                self.fail("control exited at start-up\n" + self.control.logs())
-            time.sleep(0.2)
-        self.fail("control did not connect to the dataplane\n" + self.control.logs())
+    def wait_for_control(self):
+        if not self.control.wait_ready():
+            self.fail("control did not connect to the dataplane\n" + self.control.logs())
 
     def offer(self, call_id, sdp, transport="as-offered", from_tag="ftag"):
         return self.t38ctl("offer", "--call-id", call_id, "--from-tag", from_tag, "--sdp", "-",
@@ -163,7 +78,6 @@ class CallTestCase(unittest.TestCase):
                            to_tag, "--sdp", "-", input=sdp).stdout
 
     def show(self, call_id):
-        import json
         return json.loads(self.t38ctl("--json", "show", call_id).stdout)["call"]
 
     def legs_by_side(self, call_id):
