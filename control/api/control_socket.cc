@@ -36,12 +36,10 @@ absl::StatusOr<std::unique_ptr<ControlSocketServer>> ControlSocketServer::Create
     Options options, ControlService* service) {
   if (service == nullptr) return absl::InvalidArgumentError("control socket: no ControlService");
   std::unique_ptr<ControlSocketServer> server(new ControlSocketServer(std::move(options), service));
-  LineServer::Options line_options;
-  static_cast<dataplane::LineSocketOptions&>(line_options) = server->options_;
-  line_options.what = "control socket";
   ControlSocketServer* self = server.get();
   absl::StatusOr<std::unique_ptr<LineServer>> line = LineServer::Create(
-      std::move(line_options), [self](LineServer::Connection& connection, std::string_view text) {
+      server->options_, "control socket",
+      [self](LineServer::Connection& connection, std::string_view text) {
         self->HandleLine(connection, text);
       });
   if (!line.ok()) return line.status();
@@ -120,13 +118,7 @@ std::string ControlSocketServer::Execute(const ControlRequest& request) {
   } catch (const std::exception& e) {
     status = absl::InternalError(std::string("internal error: ") + e.what());
   }
-  if (!status.ok()) {
-    std::string message(status.message());
-    if (message.empty()) message = std::string(ControlCommandName(request.command)) + " failed";
-    return server_->ErrorLine(request.id, dataplane::ErrorCodeFromStatus(status),
-                              std::move(message));
-  }
-  return dataplane::FormatReply(request.id, results);
+  return server_->ReplyLine(request.id, ControlCommandName(request.command), status, results);
 }
 
 }  // namespace t38relay::control

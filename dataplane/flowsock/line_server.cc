@@ -417,6 +417,23 @@ void LineServer::HandleLine(Client& client, std::string_view line) {
   }
 }
 
+absl::StatusOr<std::unique_ptr<LineServer>> LineServer::Create(const LineSocketOptions& socket,
+                                                               std::string what,
+                                                               LineHandler handler) {
+  Options options;
+  static_cast<LineSocketOptions&>(options) = socket;
+  options.what = std::move(what);
+  return Create(std::move(options), std::move(handler));
+}
+
+std::string LineServer::ReplyLine(uint64_t id, std::string_view command,
+                                  const absl::Status& status, const nlohmann::json& results) {
+  if (status.ok()) return FormatReply(id, results);
+  std::string message(status.message());
+  if (message.empty()) message = std::string(command) + " failed";
+  return ErrorLine(id, ErrorCodeFromStatus(status), std::move(message));
+}
+
 std::string LineServer::ErrorLine(std::optional<uint64_t> id, ErrorCode code, std::string message) {
   const size_t index = static_cast<size_t>(code);
   if (index < counters_.errors.size()) ++counters_.errors[index];

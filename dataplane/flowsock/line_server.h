@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "dataplane/flowsock/protocol.h"
 #include "nlohmann/json.hpp"
@@ -89,6 +90,10 @@ class LineServer {
   // Binds `options.path` (replacing a stale socket file, refusing a live server's socket or any
   // other kind of file), applies mode and group before listen(), so nobody connects early.
   static absl::StatusOr<std::unique_ptr<LineServer>> Create(Options options, LineHandler handler);
+  // The same for a protocol server that keeps its own LineSocketOptions.
+  static absl::StatusOr<std::unique_ptr<LineServer>> Create(const LineSocketOptions& socket,
+                                                            std::string what,
+                                                            LineHandler handler);
   // Closes every client and unlinks the socket file if it is still ours.
   ~LineServer();
   LineServer(const LineServer&) = delete;
@@ -101,6 +106,10 @@ class LineServer {
   void Publish(std::string_view line);
   // Formats an error line and counts it under counters().errors: for handlers' error replies.
   std::string ErrorLine(std::optional<uint64_t> id, ErrorCode code, std::string message);
+  // The reply to request `id`: FormatReply(id, results) when `status` is ok, else its error line
+  // (the status's message, or "<command> failed" when it has none).
+  std::string ReplyLine(uint64_t id, std::string_view command, const absl::Status& status,
+                        const nlohmann::json& results);
 
   size_t clients() const;
   size_t subscribers() const;

@@ -20,12 +20,10 @@ absl::StatusOr<std::unique_ptr<FlowSocketServer>> FlowSocketServer::Create(Optio
                                                                            FlowService* service) {
   if (service == nullptr) return absl::InvalidArgumentError("flow socket: no FlowService");
   std::unique_ptr<FlowSocketServer> server(new FlowSocketServer(std::move(options), service));
-  LineServer::Options line_options;
-  static_cast<LineSocketOptions&>(line_options) = server->options_;
-  line_options.what = "flow socket";
   FlowSocketServer* self = server.get();
   absl::StatusOr<std::unique_ptr<LineServer>> line = LineServer::Create(
-      std::move(line_options), [self](LineServer::Connection& connection, std::string_view text) {
+      server->options_, "flow socket",
+      [self](LineServer::Connection& connection, std::string_view text) {
         self->HandleLine(connection, text);
       });
   if (!line.ok()) return line.status();
@@ -116,13 +114,7 @@ std::string FlowSocketServer::Execute(LineServer::Connection& connection, const 
   } catch (const std::exception& e) {
     status = absl::InternalError(std::string("internal error: ") + e.what());
   }
-  if (!status.ok()) {
-    std::string message(status.message());
-    const ErrorCode code = ErrorCodeFromStatus(status);
-    if (message.empty()) message = std::string(CommandName(request.command)) + " failed";
-    return server_->ErrorLine(request.id, code, std::move(message));
-  }
-  return FormatReply(request.id, results);
+  return server_->ReplyLine(request.id, CommandName(request.command), status, results);
 }
 
 void FlowSocketServer::Publish(const LegEvent& event) {

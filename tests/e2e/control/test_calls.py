@@ -99,16 +99,6 @@ class CallTestCase(unittest.TestCase):
         self.sockets.append(s)
         return s
 
-    def wait_state(self, call_id, side, state, timeout=HANDSHAKE):
-        deadline = time.monotonic() + timeout
-        legs = {}
-        while time.monotonic() < deadline:
-            legs = self.legs_by_side(call_id)
-            if legs.get(side, {}).get("state") == state:
-                return legs[side]
-            time.sleep(0.2)
-        self.fail(f"{call_id}: the {side} leg is not {state}: {legs}\n" + self.control.logs())
-
     def relay_plain(self, sender, to, receiver, count, tag, first_seq=0):
         for packet in udptl_packets(count, first_seq=first_seq, tag=tag):
             sender.sendto(packet, to)
