@@ -12,7 +12,6 @@ namespace t38relay::control {
 namespace {
 
 using json = nlohmann::json;
-using dataplane::ErrorCode;
 using dataplane::LineServer;
 
 // {key: value}, or null with the error in `status`.
