@@ -485,27 +485,24 @@ absl::StatusOr<std::string> CallManager::DoAnswer(const AnswerRequest& request) 
                                                 offer_answer::ProtoOf(other.transport))));
       }
       // The answerer took the actual configuration (udptl) rather than the UDP/TLS/UDPTL
-      // potential one: the callee leg becomes plain. The dataplane cannot change a leg's
-      // transport, so a plain leg replaces it, on another local port (a gap: see the report).
+      // potential one: the callee leg turns plain on the port the offer gave it.
       work.dtls_refused = true;
-      dataplane::LegAddRequest add;
-      add.transport = LegTransport::kPlain;
-      add.family = as->family;
-      add.remote = as->remote;
-      absl::StatusOr<dataplane::LegAddResult> r = tx.Add(add);
-      if (!r.ok()) return r.status();
-      if (absl::Status st = flow_->DeleteLeg(other.id); !st.ok() && !absl::IsNotFound(st)) {
-        return st;
-      }
+      dataplane::LegUpdateRequest update;
+      update.leg = other.id;
+      update.transport = LegTransport::kPlain;
+      update.remote = as->remote;
+      dataplane::LegUpdateRequest undo;
+      undo.leg = other.id;
+      undo.transport = LegTransport::kDtls;
+      undo.remote = other.remote;
+      if (absl::Status st = tx.Update(update, undo); !st.ok()) return st;
       Log(absl::StrCat("call ", work.call_id, ": the callee refused UDP/TLS/UDPTL; stream ",
                        stream.index, " falls back to udptl"));
-      RelayLeg plain;
-      plain.id = r->leg;
-      plain.transport = LegTransport::kPlain;
-      plain.local = r->local;
-      plain.remote = as->remote;
-      other = plain;
-      if (absl::Status st = tx.Link(facing.id, other.id); !st.ok()) return st;
+      other.transport = LegTransport::kPlain;
+      other.state = dataplane::LegState::kPlain;
+      other.fingerprint.reset();
+      other.tls_id.clear();
+      if (as->remote.has_value()) other.remote = as->remote;
     } else {
       dataplane::LegUpdateRequest update;
       update.leg = other.id;

@@ -68,6 +68,9 @@ struct LegAddRequest {
 // leg.update: only the fields present change, all or nothing. At least one is present.
 struct LegUpdateRequest {
   uint64_t leg = 0;
+  // dtls -> plain (an answer took udptl), and back for a leg added dtls: only while no DTLS
+  // association runs on the leg.
+  std::optional<LegTransport> transport;
   std::optional<SocketAddress> remote;
   std::optional<DtlsSetup> remote_setup;
   std::optional<DtlsSetup> setup;

@@ -91,13 +91,18 @@ bool ParseLegAdd(const json& j, FieldParser& p, LegAddRequest* r) {
 }
 
 bool ParseLegUpdate(const json& j, FieldParser& p, LegUpdateRequest* r) {
-  if (!p.OnlyFields(j, {"v", "id", "cmd", "leg", "remote", "remote_setup", "setup", "fingerprints",
-                        "ice", "latch", "label"},
+  if (!p.OnlyFields(j, {"v", "id", "cmd", "leg", "transport", "remote", "remote_setup", "setup",
+                        "fingerprints", "ice", "latch", "label"},
                     "")) {
     return false;
   }
   const json* leg = p.Require(j, "leg", "");
   if (leg == nullptr || !p.Id(*leg, "leg", &r->leg)) return false;
+  if (const json* transport = p.Find(j, "transport")) {
+    size_t index = 0;
+    if (!p.Enum(*transport, "transport", {"dtls", "plain"}, &index)) return false;
+    r->transport = static_cast<LegTransport>(index);
+  }
   if (const json* remote = p.Find(j, "remote")) {
     SocketAddress address;
     if (!p.Address(*remote, "remote", &address)) return false;
@@ -133,10 +138,10 @@ bool ParseLegUpdate(const json& j, FieldParser& p, LegUpdateRequest* r) {
     if (!p.Label(*label, "label", &value)) return false;
     r->label = std::move(value);
   }
-  if (!r->remote && !r->remote_setup && !r->setup && !r->fingerprints && !r->ice && !r->latch &&
-      !r->label) {
-    return p.Fail("leg.update", "give at least one of remote, remote_setup, setup, fingerprints, "
-                                "ice, latch, label");
+  if (!r->transport && !r->remote && !r->remote_setup && !r->setup && !r->fingerprints &&
+      !r->ice && !r->latch && !r->label) {
+    return p.Fail("leg.update", "give at least one of transport, remote, remote_setup, setup, "
+                                "fingerprints, ice, latch, label");
   }
   return true;
 }
@@ -357,6 +362,7 @@ std::string FormatRequest(const Request& request) {
     if (!add->label.empty()) j["label"] = add->label;
   } else if (const auto* update = std::get_if<LegUpdateRequest>(&request.args)) {
     j["leg"] = update->leg;
+    if (update->transport) j["transport"] = LegTransportName(*update->transport);
     if (update->remote) j["remote"] = AddressToJson(*update->remote);
     if (update->remote_setup) j["remote_setup"] = SetupName(*update->remote_setup);
     if (update->setup) j["setup"] = SetupName(*update->setup);

@@ -103,7 +103,9 @@ inline uint32_t LegIndexOf(uint64_t id) { return static_cast<uint32_t>(id); }
 // fields are atomics any lcore may read.
 struct Leg {
   std::atomic<uint64_t> id{kNoLegId};  // [control] published last, cleared first
-  LegTransport transport = LegTransport::kPlain;  // [control]
+  // [owner] after the leg is published (control switches it by a command to the owner while no
+  // DTLS association runs on the leg); read by the peer's worker.
+  std::atomic<LegTransport> transport{LegTransport::kPlain};
   uint16_t port_index = 0;                        // [control] the port the local address is on
   uint16_t worker = 0;                            // [control] the owning worker
   SocketAddress local;                            // [control]

@@ -61,6 +61,7 @@ struct WorkerCommand {
     kSetRemote,    // address: the remote programmed by control (latched cleared)
     kClearRemote,
     kSetLatch,     // latch
+    kSetTransport,  // transport: plain, or back to dtls (waiting for a handshake)
     kSetIce,       // payload: IceCredentials* (or null: ICE off); the worker owns it
     kInstallKeys,  // payload: crypto::DtlsRecordKeys*; address: the handshake's peer
     kFail,         // the handshake failed: drop everything
@@ -68,6 +69,7 @@ struct WorkerCommand {
   };
   Type type = Type::kSetRemote;
   uint8_t latch = 0;
+  uint8_t transport = 0;  // LegTransport
   uint64_t leg_id = 0;
   SocketAddress address{};
   void* payload = nullptr;

@@ -371,6 +371,8 @@ void Relay::DrainEvents() {
           server_->Publish(MakeLatchedEvent(e.leg_id, e.address));
           break;
         case RelayEvent::Type::kHandshaking:
+          // Late news of a leg control has since switched to plain.
+          if ((*legs_)[index].transport.load() != LegTransport::kDtls) break;
           c.handshaking = true;
           c.role = static_cast<crypto::DtlsRole>(e.role);
           break;
@@ -480,6 +482,16 @@ absl::Status Relay::SendToWorker(const Leg& leg, const WorkerCommand& command) {
   if (worker_mail_[leg.worker]->Send(command)) return absl::OkStatus();
   ++commands_lost_;
   return absl::UnavailableError("the worker's command queue is full: retry");
+}
+
+void Relay::ForgetHandshake(uint64_t id) {
+  auto* command = new HandshakeCommand;
+  command->type = HandshakeCommand::Type::kForget;
+  command->leg_id = id;
+  if (!handshake_mail_->Send(HandshakeCommandRef{command})) {
+    delete command;
+    ++commands_lost_;
+  }
 }
 
 absl::Status Relay::ConfigureHandshake(uint64_t id, const ControlLeg& control,
@@ -627,7 +639,21 @@ absl::Status Relay::UpdateLeg(const LegUpdateRequest& request) {
   Leg* leg = FindLive(request.leg);
   if (leg == nullptr) return absl::NotFoundError(absl::StrCat("no leg ", request.leg));
   ControlLeg& c = control_[LegIndexOf(request.leg)];
-  const bool dtls = leg->transport == LegTransport::kDtls;
+  const LegTransport transport = leg->transport.load();
+  std::optional<LegTransport> switch_to;
+  if (request.transport && *request.transport != transport) {
+    if (*request.transport == LegTransport::kDtls && c.identity == nullptr) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "leg ", request.leg, " was added plain and has no certificate: add a dtls leg"));
+    }
+    if (*request.transport == LegTransport::kPlain &&
+        (c.handshaking || leg->state.load() == LegPhase::kEstablished)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "leg ", request.leg, " has a DTLS handshake or association: add a plain leg instead"));
+    }
+    switch_to = request.transport;
+  }
+  const bool dtls = switch_to.value_or(transport) == LegTransport::kDtls;
   if (!dtls && (request.setup || request.remote_setup || request.fingerprints)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "leg ", request.leg, " is plain: setup, remote_setup and fingerprints apply to dtls legs"));
@@ -650,6 +676,17 @@ absl::Status Relay::UpdateLeg(const LegUpdateRequest& request) {
         ParseFingerprints(request.fingerprints.value_or(c.fingerprints));
     if (!parsed.ok()) return parsed.status();
     fingerprints = std::move(*parsed);
+  }
+  if (switch_to) {
+    if (absl::Status s = SendToWorker(*leg, {.type = WorkerCommand::Type::kSetTransport,
+                                             .transport = static_cast<uint8_t>(*switch_to),
+                                             .leg_id = request.leg});
+        !s.ok()) {
+      return s;
+    }
+    // The certificate and the setup stay with the leg for a switch back (an undo).
+    if (*switch_to == LegTransport::kPlain) ForgetHandshake(request.leg);
+    c.handshaking = false;
   }
   if (request.remote) {
     if (absl::Status s = SendToWorker(*leg, {.type = WorkerCommand::Type::kSetRemote,
@@ -723,15 +760,7 @@ absl::Status Relay::DeleteLeg(uint64_t id) {
     uint64_t expected = id;
     peer->peer.compare_exchange_strong(expected, kNoLegId);
   }
-  if (leg->transport == LegTransport::kDtls) {
-    auto* command = new HandshakeCommand;
-    command->type = HandshakeCommand::Type::kForget;
-    command->leg_id = id;
-    if (!handshake_mail_->Send(HandshakeCommandRef{command})) {
-      delete command;
-      ++commands_lost_;
-    }
-  }
+  if (c.identity != nullptr) ForgetHandshake(id);
   // Readers may still hold the index: the owner frees the state once the table has reclaimed it.
   leg->id.store(kNoLegId, std::memory_order_release);
   c.life = ControlLeg::Life::kDeleting;
@@ -744,7 +773,7 @@ LegInfo Relay::InfoOf(uint32_t index) const {
   const ControlLeg& c = control_[index];
   LegInfo info;
   info.leg = leg.id.load();
-  info.transport = leg.transport;
+  info.transport = leg.transport.load();
   switch (leg.state.load()) {
     case LegPhase::kPlain: info.state = LegState::kPlain; break;
     case LegPhase::kEstablished: info.state = LegState::kEstablished; break;
@@ -757,7 +786,7 @@ LegInfo Relay::InfoOf(uint32_t index) const {
   info.latched = leg.latched.load();
   if (uint64_t peer = leg.peer.load(); peer != kNoLegId) info.peer = peer;
   info.label = c.label;
-  if (leg.transport == LegTransport::kDtls) {
+  if (info.transport == LegTransport::kDtls) {
     info.setup = c.setup;
     if (c.role) info.role = ToProtocolRole(*c.role);
     info.fingerprint = c.local_fingerprint;

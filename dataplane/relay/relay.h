@@ -96,6 +96,8 @@ class Relay final : public FlowService {
   absl::StatusOr<std::vector<crypto::Fingerprint>> ParseFingerprints(
       const std::vector<FingerprintValue>& values) const;
   absl::Status SendToWorker(const Leg& leg, const WorkerCommand& command);
+  // Tells the handshake lcore to drop the leg's engine and configuration.
+  void ForgetHandshake(uint64_t id);
   absl::Status ConfigureHandshake(uint64_t id, const ControlLeg& control,
                                   std::vector<crypto::Fingerprint> fingerprints,
                                   std::optional<SocketAddress> remote);

@@ -41,6 +41,13 @@ DropReason DropFor(RecordResult result) {
   }
 }
 
+// Frees the keys a kInstallKeys command carried, wiping them first.
+void FreeKeys(void* payload) {
+  auto* keys = static_cast<crypto::DtlsRecordKeys*>(payload);
+  crypto::WipeKeys(*keys);
+  delete keys;
+}
+
 }  // namespace
 
 Worker::Worker(const WorkerContext& context)
@@ -109,11 +116,7 @@ void Worker::ProcessCommands(uint64_t now_ms) {
     if (leg == nullptr) {
       // The leg went away after the command was sent: free what it carried.
       if (c.type == WorkerCommand::Type::kSetIce) delete static_cast<IceCredentials*>(c.payload);
-      if (c.type == WorkerCommand::Type::kInstallKeys) {
-        auto* keys = static_cast<crypto::DtlsRecordKeys*>(c.payload);
-        crypto::WipeKeys(*keys);
-        delete keys;
-      }
+      if (c.type == WorkerCommand::Type::kInstallKeys) FreeKeys(c.payload);
       continue;
     }
     switch (c.type) {
@@ -128,15 +131,27 @@ void Worker::ProcessCommands(uint64_t now_ms) {
       case WorkerCommand::Type::kSetLatch:
         leg->latch = static_cast<Latch>(c.latch);
         break;
+      case WorkerCommand::Type::kSetTransport: {
+        // Keys a leg may still hold stay until it is released: the peer's worker may be sealing
+        // with them right now, and a plain leg never reads them.
+        const auto transport = static_cast<LegTransport>(c.transport);
+        leg->transport.store(transport, std::memory_order_relaxed);
+        leg->state.store(transport == LegTransport::kPlain ? LegPhase::kPlain : LegPhase::kWaiting,
+                         std::memory_order_release);
+        break;
+      }
       case WorkerCommand::Type::kSetIce:
         delete leg->ice;
         leg->ice = static_cast<IceCredentials*>(c.payload);
         break;
       case WorkerCommand::Type::kInstallKeys: {
         auto* keys = static_cast<crypto::DtlsRecordKeys*>(c.payload);
+        if (leg->transport.load(std::memory_order_relaxed) == LegTransport::kPlain) {
+          FreeKeys(keys);  // a handshake that finished just as control switched the leg to plain
+          break;
+        }
         absl::Status installed = protector_.Install(leg->record, *keys, now_ms);
-        crypto::WipeKeys(*keys);
-        delete keys;
+        FreeKeys(keys);
         if (!installed.ok()) {
           leg->state.store(LegPhase::kFailed, std::memory_order_release);
           SendEvent({.type = RelayEvent::Type::kFailed,
@@ -157,7 +172,9 @@ void Worker::ProcessCommands(uint64_t now_ms) {
         break;
       }
       case WorkerCommand::Type::kFail:
-        leg->state.store(LegPhase::kFailed, std::memory_order_release);
+        if (leg->transport.load(std::memory_order_relaxed) == LegTransport::kDtls) {
+          leg->state.store(LegPhase::kFailed, std::memory_order_release);
+        }
         break;
       case WorkerCommand::Type::kRelease:
         break;
@@ -284,6 +301,7 @@ void Worker::ProcessBurst(rte_mbuf** mbufs, uint16_t n, std::optional<uint16_t> 
 void Worker::Classify(Item& item, const PacketView& view) {
   Leg& leg = *item.leg;
   LegPhase state = leg.state.load(std::memory_order_acquire);
+  const LegTransport transport = leg.transport.load(std::memory_order_relaxed);
   if (item.payload_length == 0) {
     Drop(item.m, &leg, DropReason::kEmptyDatagram);
     return;
@@ -296,13 +314,13 @@ void Worker::Classify(Item& item, const PacketView& view) {
         AnswerStun(item, view);
         return;
       }
-      if (leg.transport == LegTransport::kDtls) {
+      if (transport == LegTransport::kDtls) {
         Drop(item.m, &leg, leg.ice != nullptr ? DropReason::kStunInvalid : DropReason::kStunNoIce);
         return;
       }
       break;
     case DemuxKind::kDtls:
-      if (leg.transport != LegTransport::kDtls) break;  // plain legs relay any UDPTL bytes
+      if (transport != LegTransport::kDtls) break;  // plain legs relay any UDPTL bytes
       if (state == LegPhase::kFailed) {
         Drop(item.m, &leg, DropReason::kLegFailed);
         return;
@@ -334,7 +352,7 @@ void Worker::Classify(Item& item, const PacketView& view) {
     default:
       break;
   }
-  if (leg.transport == LegTransport::kDtls) {
+  if (transport == LegTransport::kDtls) {
     Drop(item.m, &leg, state == LegPhase::kEstablished ? DropReason::kNotDtls
                                                          : DropReason::kNotEstablished);
     return;
@@ -493,7 +511,7 @@ void Worker::Forward(Item& item, uint8_t* plaintext, uint32_t length) {
   // A datagram relayed as it came keeps its checksum (RFC 1624 carry-over), so a receiver still
   // detects damage; one about to be sealed must be checked now, or the seal would vouch for it.
   const bool unchanged = plaintext == item.payload;
-  if (to->transport == LegTransport::kPlain) {
+  if (to->transport.load(std::memory_order_relaxed) == LegTransport::kPlain) {
     Emit(item.m, &from, *to, plaintext, length, remote,
          unchanged ? UdpPayloadSum(*item.view) : std::nullopt);
     return;

@@ -624,19 +624,39 @@ TEST_F(CallManagerTest, PreferDtlsOffersCapnegAndTakesDtls) {
 
 TEST_F(CallManagerTest, PreferDtlsFallsBackToPlain) {
   ASSERT_TRUE(Offer(PlainSdp("10.0.0.5", 4000), TransportPolicy::kPreferDtls).ok());
+  const uint16_t offered_port = fake_.legs[2].info.local.port;
   fake_.ResetLog();
   ASSERT_TRUE(Answer(PlainSdp("198.51.100.20", 7000)).ok());
-  ASSERT_EQ(fake_.adds.size(), 1u);
-  EXPECT_EQ(fake_.adds[0].transport, LegTransport::kPlain);
-  EXPECT_EQ(fake_.adds[0].remote->ToString(), "198.51.100.20:7000");
-  EXPECT_EQ(fake_.deletes, (std::vector<uint64_t>{2}));
-  EXPECT_EQ(fake_.legs[1].info.peer, 3u);
-  // Later offers on this call go plain towards the callee.
+  // The callee leg turns plain where the offer put it: no new leg, no new port.
+  EXPECT_TRUE(fake_.adds.empty());
+  EXPECT_TRUE(fake_.deletes.empty());
+  ASSERT_GE(fake_.updates.size(), 1u);
+  for (size_t i = 1; i < fake_.updates.size(); ++i) {
+    EXPECT_TRUE(fake_.updates[i].label && !fake_.updates[i].transport) << "only labels follow";
+  }
+  EXPECT_EQ(fake_.updates[0].leg, 2u);
+  EXPECT_EQ(fake_.updates[0].transport, std::optional<LegTransport>(LegTransport::kPlain));
+  EXPECT_EQ(fake_.updates[0].remote->ToString(), "198.51.100.20:7000");
+  EXPECT_EQ(fake_.legs[2].info.transport, LegTransport::kPlain);
+  EXPECT_EQ(fake_.legs[2].info.local.port, offered_port);
+  EXPECT_EQ(fake_.legs[1].info.peer, 2u);
+  // Later offers on this call go plain towards the callee, on the same legs.
   fake_.ResetLog();
   absl::StatusOr<std::string> again = Offer(PlainSdp("10.0.0.5", 4000));
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE(fake_.adds.empty());
   EXPECT_EQ(Parse(*again).media[0].FindAttribute("tcap"), nullptr);
+}
+
+TEST_F(CallManagerTest, PreferDtlsFallbackThatFailsChangesNothing) {
+  ASSERT_TRUE(Offer(PlainSdp("10.0.0.5", 4000), TransportPolicy::kPreferDtls).ok());
+  fake_.mutations = 0;
+  fake_.fail_at = 1;
+  EXPECT_FALSE(Answer(PlainSdp("198.51.100.20", 7000)).ok());
+  EXPECT_EQ(fake_.legs[2].info.transport, LegTransport::kDtls);
+  fake_.fail_at = 0;
+  ASSERT_TRUE(Answer(PlainSdp("198.51.100.20", 7000)).ok());
+  EXPECT_EQ(fake_.legs[2].info.transport, LegTransport::kPlain);
 }
 
 TEST_F(CallManagerTest, PreferDtlsRejectedThenReofferedPlain) {

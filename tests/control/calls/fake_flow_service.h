@@ -90,6 +90,17 @@ class FakeFlowService : public dataplane::FlowService {
     if (absl::Status s = Mutate(); !s.ok()) return s;
     auto it = legs.find(r.leg);
     if (it == legs.end()) return absl::NotFoundError(absl::StrCat("no leg ", r.leg));
+    if (r.transport && *r.transport != it->second.info.transport) {
+      // As the dataplane: only a leg added dtls has a certificate to go (back) to dtls.
+      if (*r.transport == dataplane::LegTransport::kDtls &&
+          it->second.add.transport != dataplane::LegTransport::kDtls) {
+        return absl::FailedPreconditionError("added plain");
+      }
+      it->second.info.transport = *r.transport;
+      it->second.info.state = *r.transport == dataplane::LegTransport::kDtls
+                                  ? dataplane::LegState::kWaiting
+                                  : dataplane::LegState::kPlain;
+    }
     updates.push_back(r);
     if (r.remote) it->second.info.remote = r.remote;
     if (r.label) it->second.info.label = *r.label;

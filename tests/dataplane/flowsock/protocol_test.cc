@@ -366,6 +366,14 @@ TEST(ParseLegUpdateTest, EachField) {
   EXPECT_TRUE(update.fingerprints->empty());
   EXPECT_EQ(update.ice->ufrag, "abcd");
   EXPECT_EQ(update.latch, std::optional<Latch>(Latch::kLearn));
+  EXPECT_FALSE(update.transport.has_value());
+
+  for (auto [name, transport] : {std::pair{"plain", LegTransport::kPlain},
+                                 std::pair{"dtls", LegTransport::kDtls}}) {
+    r = MustParse(Line("leg.update", {{"leg", 3}, {"transport", name}}));
+    EXPECT_EQ(std::get<LegUpdateRequest>(r.args).transport,
+              std::optional<LegTransport>(transport)) << name;
+  }
 }
 
 TEST(ParseLegUpdateTest, Invalid) {
@@ -373,7 +381,8 @@ TEST(ParseLegUpdateTest, Invalid) {
   ExpectBadRequest("leg.update", {{"leg", 1}}, "give at least one of");
   ExpectBadRequest("leg.update", {{"leg", -1}, {"latch", "learn"}}, "leg: must be an integer");
   ExpectBadRequest("leg.update", {{"leg", "1"}, {"latch", "learn"}}, "leg: must be an integer");
-  ExpectBadRequest("leg.update", {{"leg", 1}, {"transport", "dtls"}}, "unknown field 'transport'");
+  ExpectBadRequest("leg.update", {{"leg", 1}, {"transport", "udptl"}}, "transport: must be one of");
+  ExpectBadRequest("leg.update", {{"leg", 1}, {"trnasport", "plain"}}, "unknown field 'trnasport'");
   ExpectBadRequest("leg.update", {{"leg", 1}, {"remote", {{"ip", "::1"}, {"port", 0}}}},
                    "remote.port");
   ExpectBadRequest("leg.update", {{"leg", 1}, {"fingerprints", {{{"hash", "sha-256"}}}}},
@@ -418,6 +427,7 @@ TEST(FormatRequestTest, RoundTrips) {
             {"fingerprints", {{{"hash", "sha-256"}, {"value", kSha256}}}},
             {"ice", {{"ufrag", "abcd"}, {"pwd", kPwd}, {"remote_ufrag", "efgh"}}}}),
       Line("leg.update", {{"leg", 5}, {"fingerprints", json::array()}, {"setup", "active"}}),
+      Line("leg.update", {{"leg", 5}, {"transport", "plain"}}),
       Line("leg.link", {{"legs", {1, 2}}}),
       Line("leg.del", {{"leg", 1}}),
       Line("leg.get", {{"leg", 2}}),

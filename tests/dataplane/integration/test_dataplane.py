@@ -382,6 +382,46 @@ class MovedRemote(DataplaneTestCase):
                             local_address(leg_b), "A to C after a refused update")
 
 
+# --- g2. a dtls leg switched to plain (an answer that took udptl) -------------------------------
+class TransportSwitch(DataplaneTestCase):
+    def test_dtls_leg_turns_plain_on_its_port_and_back(self):
+        sa, sb = self.socket("a"), self.socket("b")
+        leg_a = self.add_plain("a")
+        leg_b = self.flow.request("leg.add", transport="dtls")
+        self.link(leg_a, leg_b)
+        sa.sendto(udptl_packets(1)[0], local_address(leg_a))
+        self.assertEqual(sb.drain(0.5), [], "relayed to a dtls leg without keys")
+        b = self.lab.peer("b")
+        # Nothing of a half-valid update is applied.
+        with self.assertRaises(FlowError) as error:
+            self.flow.request("leg.update", leg=leg_b["leg"], transport="plain",
+                              remote_setup="active")
+        self.assertEqual(error.exception.code, "bad-request")
+        self.assertEqual(self.leg(leg_b)["transport"], "dtls")
+        reply = self.flow.request("leg.update", leg=leg_b["leg"], transport="plain",
+                                  remote=address(b.v4, PEER_PORT))
+        self.assertEqual(reply["leg"], leg_b["leg"])
+        info = self.leg(leg_b)
+        self.assertEqual((info["transport"], info["state"]), ("plain", "plain"), info)
+        self.assertIsNone(info["fingerprint"], info)
+        self.assertEqual(info["local"], leg_b["local"], "the leg moved to another port")
+        self.expect_relayed(udptl_packets(5, first_seq=1, tag=b"A>B"), sa, local_address(leg_a),
+                            sb, local_address(leg_b), "A to B once plain")
+        self.expect_relayed(udptl_packets(5, first_seq=100, tag=b"B>A"), sb,
+                            local_address(leg_b), sa, local_address(leg_a), "B to A once plain")
+        # Back to dtls (control's undo): the same certificate, waiting for a handshake again.
+        self.flow.request("leg.update", leg=leg_b["leg"], transport="dtls")
+        info = self.leg(leg_b)
+        self.assertEqual((info["transport"], info["state"]), ("dtls", "waiting"), info)
+        self.assertEqual(info["fingerprint"], leg_b["fingerprint"])
+        sa.sendto(udptl_packets(1, first_seq=6)[0], local_address(leg_a))
+        self.assertEqual(sb.drain(0.5), [], "relayed plain after the switch back to dtls")
+        # A leg added plain has no certificate: it cannot become dtls.
+        with self.assertRaises(FlowError) as error:
+            self.flow.request("leg.update", leg=leg_a["leg"], transport="dtls")
+        self.assertEqual(error.exception.code, "invalid-state")
+
+
 # --- h. garbage on the flow socket while relaying ----------------------------------------------
 class FlowSocketGarbage(DataplaneTestCase):
     def test_garbage_gets_errors_and_relaying_goes_on(self):

@@ -1137,6 +1137,50 @@ TEST_F(DtlsPlainTest, BeforeKeysDataIsDroppedAndRecordsArePunted) {
   EXPECT_TRUE(TakeSent().empty());
 }
 
+// leg.update transport: an answer took udptl, so the dtls leg turns plain on the same port; a
+// switch back (control's undo) makes it wait for a handshake again.
+TEST_F(DtlsPlainTest, SwitchedToPlainRelaysAsIsAndBackToDtlsWaitsAgain) {
+  Send({.type = WorkerCommand::Type::kSetTransport,
+        .transport = static_cast<uint8_t>(LegTransport::kPlain), .leg_id = d_});
+  Poll();
+  EXPECT_EQ(LegOf(d_).state.load(), LegPhase::kPlain);
+  const Buffer fax = Udptl(0x0500, Text("now plain"));
+  FromPeer(kPeerA, Local(d_), fax);
+  // First byte 22 looks like DTLS: a plain leg relays it as fax data, it is not punted.
+  const Buffer dtls_like = HandshakeRecord();
+  FromPeer(kPeerA, Local(d_), dtls_like);
+  Poll();
+  std::vector<Buffer> sent = TakeSent();
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(PayloadOf(sent[0]), fax);
+  EXPECT_EQ(PayloadOf(sent[1]), dtls_like);
+  EXPECT_TRUE(TakePunted().empty());
+  const Buffer reply = Udptl(0x0600, Text("to the switched leg"));
+  FromPeer(kPeerB, Local(e_), reply);
+  Poll();
+  sent = TakeSent();
+  ASSERT_EQ(sent.size(), 1u);
+  PacketView out = Parse(sent[0]);
+  EXPECT_EQ((SocketAddress{out.src, out.src_port}), Local(d_));
+  EXPECT_EQ((SocketAddress{out.dst, out.dst_port}), kPeerA);
+  EXPECT_EQ(PayloadOf(sent[0]), reply);
+  // Keys from a handshake that finished as the switch happened are thrown away.
+  InstallKeys(d_, 0x45, kPeerA);
+  Poll();
+  EXPECT_EQ(LegOf(d_).state.load(), LegPhase::kPlain);
+  EXPECT_TRUE(WorkerDrops().empty());
+
+  Send({.type = WorkerCommand::Type::kSetTransport,
+        .transport = static_cast<uint8_t>(LegTransport::kDtls), .leg_id = d_});
+  Poll();
+  EXPECT_EQ(LegOf(d_).state.load(), LegPhase::kWaiting);
+  FromPeer(kPeerA, Local(d_), fax);
+  FromPeer(kPeerB, Local(e_), reply);
+  Poll();
+  EXPECT_TRUE(TakeSent().empty());
+  EXPECT_EQ(WorkerDrops(), (DropMap{{"not-established", 1}, {"peer-not-ready", 1}}));
+}
+
 TEST_F(DtlsPlainTest, RecordsOpenAndSealAcrossTheLegs) {
   InstallKeys(d_, 0x40, kPeerA);
   EXPECT_EQ(LegOf(d_).state.load(), LegPhase::kEstablished);

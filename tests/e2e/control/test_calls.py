@@ -107,7 +107,8 @@ class CallTestCase(unittest.TestCase):
 
     def dtls_a_call(self, call_id, transport_b):
         """A (s_client, a=setup:active) offers DTLS; the answerer B is s_server (dtls) or a UDP
-        socket (plain). Returns (client, b, sdp_for_b, sdp_for_a)."""
+        socket (plain, or prefer-dtls answered plain). Returns (client, b, media for b, media
+        for a)."""
         (cert_a, key_a, fp_a), (cert_b, key_b, fp_b) = self.identities()
         a = self.lab.peer("a")
         b = self.lab.peer("b")
@@ -125,6 +126,8 @@ class CallTestCase(unittest.TestCase):
         else:
             self.assertEqual(to_b["proto"].lower(), "udptl", sdp_b)
             self.assertIsNone(to_b["fingerprint"], sdp_b)
+            if transport_b == "prefer-dtls":
+                self.assertIn("a=tcap:1 UDP/TLS/UDPTL", sdp_b)
             peer_b = self.socket("b", 6000)
             sdp_a = self.answer(call_id, t38_sdp(b.v4, 6000, proto="udptl"))
         to_a = media_of(sdp_a)
@@ -137,6 +140,19 @@ class CallTestCase(unittest.TestCase):
         seen = peertools.pem_after(client.text(), "Server certificate")
         self.assertEqual(peertools.fingerprint_of_pem(seen), to_a["fingerprint"][1])
         return client, peer_b, to_b, to_a
+
+    def dtls_with_plain(self, client, sb, relay_b):
+        """Datagrams both ways between s_client A and B's UDP socket; B hears from and sends
+        to relay_b, the relay's address in the SDP B got."""
+        for packet in udptl_packets(5, tag=b"A>B"):
+            client.write(packet)
+            data, came_from = sb.recvfrom(STEP)
+            self.assertEqual(data, packet, "A>B: datagram lost or changed")
+            self.assertEqual(came_from, relay_b, "B hears from another address than its SDP's")
+        for packet in udptl_packets(5, first_seq=100, tag=b"B>A"):
+            start = len(client.output())
+            sb.sendto(packet, relay_b)
+            self.assertTrue(client.wait_for(packet, STEP, start), f"B>A lost {packet.hex()}")
 
     def dtls_to_server(self, client, server, count, tag, first_seq=0):
         for packet in udptl_packets(count, first_seq=first_seq, tag=tag):
@@ -163,16 +179,19 @@ class DtlsToDtls(CallTestCase):
 class DtlsToPlain(CallTestCase):
     def test_dtls_caller_plain_callee(self):
         client, sb, to_b, _ = self.dtls_a_call("call-dp", "plain")
-        relay_b = (to_b["ip"], to_b["port"])
-        for packet in udptl_packets(5, tag=b"A>B"):
-            client.write(packet)
-            data, came_from = sb.recvfrom(STEP)
-            self.assertEqual(data, packet)
-            self.assertEqual(came_from, relay_b)
-        for packet in udptl_packets(5, first_seq=100, tag=b"B>A"):
-            start = len(client.output())
-            sb.sendto(packet, relay_b)
-            self.assertTrue(client.wait_for(packet, STEP, start), f"B>A lost {packet.hex()}")
+        self.dtls_with_plain(client, sb, (to_b["ip"], to_b["port"]))
+
+
+class PreferDtlsFallback(CallTestCase):
+    def test_plain_answer_to_a_prefer_dtls_offer_relays_on_the_offered_port(self):
+        # B only does udptl: it answers the actual configuration of the RFC 5939 offer.
+        client, sb, to_b, _ = self.dtls_a_call("call-pf", "prefer-dtls")
+        self.dtls_with_plain(client, sb, (to_b["ip"], to_b["port"]))
+        legs = self.legs_by_side("call-pf")
+        self.assertEqual((legs["callee"]["transport"], legs["callee"]["state"]),
+                         ("plain", "plain"), legs)
+        self.assertEqual(legs["callee"]["local"]["port"], to_b["port"], legs)
+        self.assertEqual(legs["caller"]["state"], "established", legs)
 
 
 class MovedMedia(CallTestCase):
