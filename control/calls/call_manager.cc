@@ -885,29 +885,110 @@ size_t CallManager::RecoverFrom(const std::vector<dataplane::LegInfo>& legs) {
     ++count;
     Log(absl::StrCat("call ", id, ": recovered from the dataplane's legs"));
   }
-  // Calls we know whose legs the dataplane no longer has: it restarted.
+  // Calls we know whose legs the dataplane no longer has: it restarted. With none of them left
+  // the call is programmed again where its SDP says; with some left something else deleted legs.
+  // Ids of the old legs may come back for new ones: every affected call leaves the index first.
+  std::vector<Call*> reprogram;
   for (auto& [id, call] : calls_) {
-    bool any = false;
-    bool missing = false;
-    for (const Stream& stream : call.streams) {
-      for (const std::optional<Association>* a : {&stream.current, &stream.pending}) {
+    size_t legs = 0;
+    size_t missing = 0;
+    for (Stream& stream : call.streams) {
+      for (std::optional<Association>* a : {&stream.current, &stream.pending}) {
         if (!a->has_value()) continue;
-        for (const RelayLeg& l : (*a)->legs) {
+        for (RelayLeg& l : (*a)->legs) {
           if (l.id == 0) continue;
-          any = true;
-          missing = missing || present.count(l.id) == 0;
+          ++legs;
+          if (present.count(l.id) == 0) {
+            ++missing;
+            l.id = 0;
+          }
         }
       }
     }
-    if (any && missing && call.failure.rfind("lost", 0) != 0) {
-      call.state = CallState::kFailed;
-      call.failure = "lost: the dataplane no longer has this call's legs (it restarted?)";
-      ++lost_calls_;
-      Log(absl::StrCat("call ", id, ": ", call.failure));
+    if (missing == 0) continue;
+    Unindex(call);
+    if (missing == legs && call.state != CallState::kFailed) {
+      reprogram.push_back(&call);
+      continue;
     }
+    Reindex(call);
+    MarkLost(call, missing == legs ? "the dataplane restarted after the call had failed"
+                                   : "the dataplane lost some of its legs");
+  }
+  for (Call* call : reprogram) {
+    if (absl::Status s = Reprogram(*call); !s.ok()) {
+      for (Stream& stream : call->streams) {
+        for (std::optional<Association>* a : {&stream.current, &stream.pending}) {
+          if (a->has_value()) (*a)->legs[0].id = (*a)->legs[1].id = 0;
+        }
+      }
+      MarkLost(*call, std::string(s.message()));
+      continue;
+    }
+    Reindex(*call);
+    ++reprogrammed_calls_;
+    Log(absl::StrCat("call ", call->call_id, ": programmed again in the restarted dataplane"));
   }
   recovered_calls_ += count;
   return count;
+}
+
+absl::Status CallManager::Reprogram(Call& call) {
+  if (flow_ == nullptr) return absl::UnavailableError("no dataplane");
+  Transaction tx(flow_);
+  for (Stream& stream : call.streams) {
+    stream.pending.reset();  // a new association still waiting for its handshakes: gone
+    if (!stream.current.has_value()) continue;
+    Association& a = *stream.current;
+    for (Side side : {Side::kCaller, Side::kCallee}) {
+      RelayLeg& leg = a.legs[Index(side)];
+      const PeerState& peer = stream.peer[Index(side)];
+      const bool dtls = leg.transport == LegTransport::kDtls;
+      dataplane::LegAddRequest add;
+      add.transport = leg.transport;
+      add.ip = leg.local.ip;
+      add.port = leg.local.port;
+      add.remote = leg.remote.has_value() ? leg.remote : peer.remote;
+      if (dtls) {
+        add.setup = leg.setup;
+        if (peer.known) add.remote_setup = peer.setup.value_or(DtlsSetup::kActive);
+        add.fingerprints = peer.fingerprints;
+        add.anonymous = call.anonymous;
+      }
+      if (leg.ice.has_value()) add.ice = IceFor(*leg.ice, peer.ice);
+      leg.state = dtls ? dataplane::LegState::kWaiting : dataplane::LegState::kPlain;
+      leg.role.reset();
+      leg.failure.clear();
+      leg.idle = false;
+      add.label = EncodeLabel(call, stream, a, /*pending=*/false, side);
+      absl::StatusOr<dataplane::LegAddResult> r = tx.Add(add);
+      if (!r.ok()) {
+        return absl::Status(r.status().code(),
+                            absl::StrCat("the restarted dataplane refused leg ",
+                                         leg.local.ToString(), ": ", r.status().message()));
+      }
+      // The peers hold our fingerprint from the SDP: only a fixed identity (PEM files) survives
+      // a restart; the DTLS association itself does not, the peers handshake again.
+      if (dtls && r->fingerprint != leg.fingerprint) {
+        return absl::FailedPreconditionError(
+            "the restarted dataplane has another certificate than the SDP gave the peers "
+            "(configure a fixed identity to survive restarts); a re-INVITE brings the new one");
+      }
+      leg.id = r->leg;
+      leg.label = add.label;
+    }
+    if (absl::Status st = tx.Link(a.legs[0].id, a.legs[1].id); !st.ok()) return st;
+  }
+  tx.Commit();
+  return absl::OkStatus();
+}
+
+void CallManager::MarkLost(Call& call, const std::string& why) {
+  if (call.state == CallState::kFailed && call.failure.rfind("lost", 0) == 0) return;
+  call.state = CallState::kFailed;
+  call.failure = absl::StrCat("lost: ", why);
+  ++lost_calls_;
+  Log(absl::StrCat("call ", call.call_id, ": ", call.failure));
 }
 
 nlohmann::json CallManager::CallJson(const Call& call,
@@ -1005,7 +1086,8 @@ nlohmann::json CallManager::Stats() {
                         {"dataplane",
                          {{"connected", flow_ != nullptr},
                           {"recovered_calls", recovered_calls_},
-                          {"lost_calls", lost_calls_}}}};
+                          {"lost_calls", lost_calls_},
+                          {"reprogrammed_calls", reprogrammed_calls_}}}};
 }
 
 }  // namespace t38relay::control::calls

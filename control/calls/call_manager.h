@@ -40,8 +40,9 @@ class CallManager : public ControlService {
   // The dataplane connection changed (null: lost). After a (re)connect call Recover().
   void SetFlowService(dataplane::FlowService* flow);
   // legs.list -> rebuilds the calls from our labels (legs with other labels are left alone).
-  // Calls known in memory whose legs are all gone (a restarted dataplane) are marked failed
-  // ("lost") and counted. Returns how many calls were rebuilt.
+  // Calls known in memory whose legs are all gone (a restarted dataplane) are programmed again
+  // (Reprogram); those that cannot be, or that lost only some legs, are marked failed ("lost")
+  // and counted. Returns how many calls were rebuilt from labels.
   absl::StatusOr<size_t> Recover();
   // The same from a legs.list the caller fetched itself (FlowClient::TryListLegs tells errors).
   size_t RecoverFrom(const std::vector<dataplane::LegInfo>& legs);
@@ -80,6 +81,12 @@ class CallManager : public ControlService {
   void SyncLabels(Call& call);
   void Reindex(const Call& call);
   void Unindex(const Call& call);
+  // The dataplane restarted without the call's legs: adds them again on the same local
+  // addresses and ports (the peers' SDP stays true) with the peers' state, and links them. On
+  // error nothing stays added.
+  absl::Status Reprogram(Call& call);
+  // Fails the call as lost (once), counted in lost_calls.
+  void MarkLost(Call& call, const std::string& why);
   // The new association of a stream is up: delete the old legs.
   void Promote(Call& call, Stream& stream);
   RelayLeg* FindLeg(uint64_t id, Call** call, Stream** stream, bool* pending);
@@ -99,6 +106,7 @@ class CallManager : public ControlService {
   uint64_t lost_calls_ = 0;
   uint64_t idle_deletes_ = 0;
   uint64_t recovered_calls_ = 0;
+  uint64_t reprogrammed_calls_ = 0;
   std::map<std::string, uint64_t> errors_;
 };
 

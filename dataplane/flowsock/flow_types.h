@@ -50,6 +50,9 @@ struct LegAddRequest {
   std::optional<IpAddress> ip;
   std::optional<IpFamily> family;
   std::optional<SocketAddress> remote;
+  // Our local port (in leg_ports, free): control re-programming a restarted dataplane, whose
+  // peers already have the port in their SDP. None: the dataplane picks one.
+  std::optional<uint16_t> port;
   DtlsSetup setup = DtlsSetup::kActpass;
   std::optional<DtlsSetup> remote_setup;
   // The peer's a=fingerprint values.

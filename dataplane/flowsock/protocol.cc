@@ -27,7 +27,7 @@ constexpr std::array<std::string_view, kCommandCount> kCommandNames = {
 };
 
 bool ParseLegAdd(const json& j, FieldParser& p, LegAddRequest* r) {
-  if (!p.OnlyFields(j, {"v", "id", "cmd", "transport", "ip", "family", "remote", "setup",
+  if (!p.OnlyFields(j, {"v", "id", "cmd", "transport", "ip", "family", "port", "remote", "setup",
                         "remote_setup", "fingerprints", "ice", "latch", "anonymous", "label"},
                     "")) {
     return false;
@@ -51,6 +51,11 @@ bool ParseLegAdd(const json& j, FieldParser& p, LegAddRequest* r) {
   if (family != nullptr) {
     if (!p.Enum(*family, "family", {"ipv4", "ipv6"}, &index)) return false;
     r->family = index == 0 ? IpFamily::kV4 : IpFamily::kV6;
+  }
+  if (const json* port = p.Find(j, "port")) {
+    uint64_t n = 0;
+    if (!p.Uint(*port, "port", 1, 65535, &n)) return false;
+    r->port = static_cast<uint16_t>(n);
   }
   if (const json* remote = p.Find(j, "remote")) {
     SocketAddress address;
@@ -350,6 +355,7 @@ std::string FormatRequest(const Request& request) {
     j["transport"] = LegTransportName(add->transport);
     if (add->ip) j["ip"] = add->ip->ToString();
     if (add->family) j["family"] = *add->family == IpFamily::kV6 ? "ipv6" : "ipv4";
+    if (add->port) j["port"] = *add->port;
     if (add->remote) j["remote"] = AddressToJson(*add->remote);
     if (add->transport == LegTransport::kDtls) {
       j["setup"] = SetupName(add->setup);

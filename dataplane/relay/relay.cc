@@ -567,13 +567,27 @@ absl::StatusOr<LegAddResult> Relay::AddLeg(const LegAddRequest& request) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "all ", config_.leg_capacity, " legs are in use (legs.capacity)"));
   }
-  if (address.free_ports.empty()) {
+  const uint32_t last_port = config_.leg_port_first + config_.leg_port_count - 1;
+  auto port_slot = address.free_ports.begin();
+  if (request.port) {
+    if (*request.port < config_.leg_port_first || *request.port > last_port) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "port ", *request.port, " is outside leg_ports ", config_.leg_port_first, "..",
+          last_port));
+    }
+    // A linear search: only control re-programming a restarted dataplane asks for a port.
+    port_slot = std::find(address.free_ports.begin(), address.free_ports.end(), *request.port);
+    if (port_slot == address.free_ports.end()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "port ", *request.port, " on ", address.ip.ToString(), " is in use (or not yet free)"));
+    }
+  } else if (address.free_ports.empty()) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "no free port left on ", address.ip.ToString(), " in ", config_.leg_port_first, "..",
-        config_.leg_port_first + config_.leg_port_count - 1, " (leg_ports)"));
+        last_port, " (leg_ports)"));
   }
   uint32_t index = free_indexes_.back();
-  uint16_t port = address.free_ports.front();
+  uint16_t port = *port_slot;
   Leg& leg = (*legs_)[index];
   ControlLeg& c = control_[index];
   uint32_t generation = c.generation + 1;
@@ -613,7 +627,7 @@ absl::StatusOr<LegAddResult> Relay::AddLeg(const LegAddRequest& request) {
     return s;
   }
   free_indexes_.pop_back();
-  address.free_ports.pop_front();
+  address.free_ports.erase(port_slot);
   draft.life = ControlLeg::Life::kLive;
   draft.generation = generation;
   draft.address_index = *address_index;

@@ -809,18 +809,68 @@ TEST_F(CallManagerTest, RestartedControlRebuildsCallsFromLabels) {
   EXPECT_EQ(fake_.legs.size(), 1u);  // only the foreign leg is left
 }
 
-TEST_F(CallManagerTest, RestartedDataplaneMarksCallsLost) {
+TEST_F(CallManagerTest, RestartedDataplaneGetsTheCallsAgainOnTheSamePorts) {
   ASSERT_TRUE(Offer(DtlsOffer()).ok());
-  fake_.legs.clear();
+  ASSERT_TRUE(Answer(DtlsAnswer()).ok());
+  ASSERT_TRUE(Offer(PlainSdp("10.0.0.7", 4100), TransportPolicy::kPlain, "call-2").ok());
+  std::map<uint64_t, FakeFlowService::Leg> before = fake_.legs;
+  ASSERT_EQ(before.size(), 4u);
+  fake_.legs.clear();  // the dataplane restarted: every leg is gone, ids start over
+  fake_.next_leg = 1;
+  fake_.ResetLog();
   absl::StatusOr<size_t> n = manager_.Recover();
   ASSERT_TRUE(n.ok());
   EXPECT_EQ(*n, 0u);
+  ASSERT_EQ(fake_.adds.size(), 4u);
+  ASSERT_EQ(fake_.links.size(), 2u);
+  // Each leg again where the SDP put it, with what the peers said.
+  for (const auto& [id, old] : before) {
+    const auto same = std::find_if(fake_.legs.begin(), fake_.legs.end(), [&](const auto& l) {
+      return l.second.info.local == old.info.local;
+    });
+    ASSERT_NE(same, fake_.legs.end()) << old.info.local.ToString();
+    const FakeFlowService::Leg& now = same->second;
+    EXPECT_EQ(now.add.port, std::optional<uint16_t>(old.info.local.port));
+    EXPECT_EQ(now.info.transport, old.info.transport);
+    EXPECT_EQ(now.info.fingerprint, old.info.fingerprint);
+    EXPECT_EQ(now.info.setup, old.info.setup);
+    EXPECT_TRUE(now.info.peer.has_value());
+    if (old.info.transport == LegTransport::kDtls) {
+      EXPECT_FALSE(now.add.fingerprints.empty()) << old.info.local.ToString();
+    }
+    EXPECT_EQ(DecodeLabel(now.info.label)->call.call_id, DecodeLabel(old.info.label)->call.call_id);
+  }
+  nlohmann::json q = *manager_.Query("call-1");
+  EXPECT_EQ(q["state"], "answered") << q;
+  EXPECT_EQ(manager_.Stats()["dataplane"]["reprogrammed_calls"], 2);
+  EXPECT_EQ(manager_.Stats()["dataplane"]["lost_calls"], 0);
+  // The calls go on: a re-offer keeps the new legs, deletes remove them.
+  fake_.ResetLog();
+  ASSERT_TRUE(Offer(DtlsOffer()).ok());
+  EXPECT_TRUE(fake_.adds.empty());
+  EXPECT_TRUE(manager_.Delete({"call-1", std::nullopt, std::nullopt}).ok());
+  EXPECT_TRUE(manager_.Delete({"call-2", std::nullopt, std::nullopt}).ok());
+  EXPECT_TRUE(fake_.legs.empty());
+}
+
+TEST_F(CallManagerTest, RestartedDataplaneWithAnotherCertificateLosesDtlsCalls) {
+  ASSERT_TRUE(Offer(DtlsOffer()).ok());
+  ASSERT_TRUE(Offer(PlainSdp("10.0.0.7", 4100), TransportPolicy::kPlain, "call-2").ok());
+  fake_.legs.clear();
+  fake_.next_leg = 1;
+  fake_.fingerprint = std::string(FakeFlowService::kFingerprint, 94) + "01";
+  ASSERT_TRUE(manager_.Recover().ok());
   nlohmann::json q = *manager_.Query("call-1");
   EXPECT_EQ(q["state"], "failed");
-  EXPECT_TRUE(absl::StartsWith(q["reason"].get<std::string>(), "lost")) << q;
+  EXPECT_TRUE(absl::StartsWith(q["reason"].get<std::string>(), "lost: the restarted dataplane "
+                                                               "has another certificate")) << q;
   EXPECT_EQ(manager_.Stats()["dataplane"]["lost_calls"], 1);
+  EXPECT_EQ(manager_.Stats()["dataplane"]["reprogrammed_calls"], 1);
+  EXPECT_EQ(fake_.legs.size(), 2u) << "call-1's legs were not rolled back";
   EXPECT_EQ(Offer(DtlsOffer()).status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_TRUE(manager_.Delete({"call-1", std::nullopt, std::nullopt}).ok());
+  EXPECT_EQ(fake_.legs.size(), 2u) << "deleting the lost call deleted call-2's legs";
+  EXPECT_EQ((*manager_.Query("call-2"))["state"], "offered");
 }
 
 TEST_F(CallManagerTest, LabelsRoundTrip) {

@@ -37,6 +37,8 @@ class FakeFlowService : public dataplane::FlowService {
   int mutations = 0;
   uint64_t next_leg = 1;
   uint16_t next_port = 20000;
+  // The configured identity's; a dataplane restarted without a fixed identity has another.
+  std::string fingerprint = kFingerprint;
 
   void ResetLog() {
     adds.clear();
@@ -71,15 +73,22 @@ class FakeFlowService : public dataplane::FlowService {
     leg.info.state = r.transport == dataplane::LegTransport::kDtls
                          ? dataplane::LegState::kWaiting
                          : dataplane::LegState::kPlain;
-    leg.info.local = {r.family == dataplane::IpFamily::kV6 ? V6() : V4(), next_port++};
+    leg.info.local = {r.ip ? *r.ip : r.family == dataplane::IpFamily::kV6 ? V6() : V4(),
+                      r.port ? *r.port : next_port++};
+    for (const auto& [id, other] : legs) {
+      if (other.info.local == leg.info.local) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("port ", leg.info.local.port, " is in use"));
+      }
+    }
     leg.info.remote = r.remote;
     if (r.transport == dataplane::LegTransport::kDtls) {
       leg.info.setup = r.setup;
       // Anonymous legs get a certificate of their own: a fingerprint ending in the leg id.
       leg.info.fingerprint = dataplane::FingerprintValue{
-          "sha-256", r.anonymous ? absl::StrFormat("%s:%02X", std::string(kFingerprint, 92),
+          "sha-256", r.anonymous ? absl::StrFormat("%s:%02X", fingerprint.substr(0, 92),
                                                    leg.info.leg & 0xff)
-                                 : std::string(kFingerprint)};
+                                 : fingerprint};
     }
     leg.info.label = r.label;
     dataplane::LegAddResult result{leg.info.leg, leg.info.local, leg.info.fingerprint, r.setup};

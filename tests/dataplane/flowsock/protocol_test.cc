@@ -213,7 +213,7 @@ TEST(ParseLegAddTest, Defaults) {
   Request r = MustParse(Line("leg.add", {{"transport", "plain"}}));
   auto add = std::get<LegAddRequest>(r.args);
   EXPECT_EQ(add.transport, LegTransport::kPlain);
-  EXPECT_FALSE(add.ip || add.family || add.remote || add.remote_setup || add.ice);
+  EXPECT_FALSE(add.ip || add.family || add.port || add.remote || add.remote_setup || add.ice);
   EXPECT_EQ(add.setup, DtlsSetup::kActpass);
   EXPECT_EQ(add.latch, Latch::kLearn);
   EXPECT_TRUE(add.fingerprints.empty());
@@ -260,6 +260,9 @@ TEST(ParseLegAddTest, InvalidFields) {
   ExpectBadRequest("leg.add", with({{"ip", "[::1]"}}), "ip:");
   ExpectBadRequest("leg.add", with({{"ip", 12}}), "ip: must be an IP address string");
   ExpectBadRequest("leg.add", with({{"ip", "198.18.0.1"}, {"family", "ipv4"}}), "not both");
+  ExpectBadRequest("leg.add", with({{"port", 0}}), "port: must be an integer 1..65535");
+  ExpectBadRequest("leg.add", with({{"port", 65536}}), "port: must be an integer 1..65535");
+  ExpectBadRequest("leg.add", with({{"port", "20000"}}), "port: must be an integer");
   ExpectBadRequest("leg.add", with({{"family", "ipv5"}}), "family: must be one of");
   ExpectBadRequest("leg.add", with({{"remote", "1.2.3.4:5"}}), "remote: must be an address");
   ExpectBadRequest("leg.add", with({{"remote", nullptr}}), "remote: must be an address");
@@ -419,6 +422,7 @@ TEST(FormatRequestTest, RoundTrips) {
       Line("hello"),
       Line("stats", json::object(), kMaxJsonId),
       Line("leg.add", {{"transport", "plain"}, {"family", "ipv4"}, {"latch", "strict"}}),
+      Line("leg.add", {{"transport", "plain"}, {"port", 20002}}),
       Line("leg.add",
            {{"transport", "dtls"},
             {"ip", "fd00:198:18::1"},

@@ -66,6 +66,18 @@ def pem_after(output, title):
     return m.group(1) + "\n" if m else None
 
 
+def terminate(process, grace=5):
+    """SIGTERM, then SIGKILL after `grace` s; returns the exit status (negative: a signal)."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return process.returncode
+
+
 class PeerProcess:
     """A process in a peer namespace with stdin kept open (openssl must not see EOF) and its stdout
     and stderr gathered by a thread."""
@@ -117,13 +129,7 @@ class PeerProcess:
         return self.process.poll() is None
 
     def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        terminate(self.process)
         self._reader.join(2)
         for pipe in (self.process.stdin, self.process.stdout):
             try:

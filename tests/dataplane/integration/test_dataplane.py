@@ -422,6 +422,32 @@ class TransportSwitch(DataplaneTestCase):
         self.assertEqual(error.exception.code, "invalid-state")
 
 
+# --- g3. a leg on a port control asks for (re-programming a restarted dataplane) ----------------
+class GivenPort(DataplaneTestCase):
+    def test_leg_add_takes_the_port_asked_for(self):
+        sa, sb = self.socket("a"), self.socket("b")
+        a, b = self.lab.peer("a"), self.lab.peer("b")
+        leg_a = self.flow.request("leg.add", transport="plain", port=20500,
+                                  remote=address(a.v4, PEER_PORT))
+        leg_b = self.flow.request("leg.add", transport="dtls", port=20999)
+        self.assertEqual((leg_a["local"]["port"], leg_b["local"]["port"]), (20500, 20999))
+        with self.assertRaises(FlowError) as error:
+            self.flow.request("leg.add", transport="plain", port=20500)
+        self.assertEqual(error.exception.code, "invalid-state")
+        self.assertIn("in use", error.exception.message)
+        with self.assertRaises(FlowError) as error:
+            self.flow.request("leg.add", transport="plain", port=21000)
+        self.assertEqual(error.exception.code, "bad-request")
+        self.assertIn("outside leg_ports", error.exception.message)
+        # The next leg without a port skips the ones taken.
+        leg_c = self.flow.request("leg.add", transport="plain", remote=address(b.v4, PEER_PORT))
+        self.assertNotIn(leg_c["local"]["port"], (20500, 20999))
+        self.flow.request("leg.del", leg=leg_b["leg"])
+        self.link(leg_a, leg_c)
+        self.expect_relayed(udptl_packets(3, tag=b"A>B"), sa, local_address(leg_a), sb,
+                            local_address(leg_c), "A to B through the given port")
+
+
 # --- h. garbage on the flow socket while relaying ----------------------------------------------
 class FlowSocketGarbage(DataplaneTestCase):
     def test_garbage_gets_errors_and_relaying_goes_on(self):

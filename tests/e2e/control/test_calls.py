@@ -36,10 +36,16 @@ class CallTestCase(unittest.TestCase):
         self.addCleanup(self._teardown)
         self.processes = []
         self.sockets = []
-        self.dp = self.lab.start_dataplane()
+        extra = self.relay_args()
+        self.dp = (self.lab.start_dataplane(relay_args=extra) if extra else
+                   self.lab.start_dataplane())
         self.control = Control(self.lab, self.dp.socket_path)
         self.control.start()
         self.wait_for_control()
+
+    def relay_args(self):
+        """Dataplane options beyond the lab's (none: the defaults)."""
+        return []
 
     def _teardown(self):
         try:
@@ -104,6 +110,17 @@ class CallTestCase(unittest.TestCase):
             sender.sendto(packet, to)
             data, _ = receiver.recvfrom(STEP)
             self.assertEqual(data, packet, f"{tag}: datagram lost or changed")
+
+    def plain_call(self, call_id):
+        """A udptl call A (port 5000) <-> B (port 6000) through t38ctl, 3 datagrams A to B
+        checked. Returns (A's socket, B's socket, relay address for A, relay address for B)."""
+        a, b = self.lab.peer("a"), self.lab.peer("b")
+        sa, sb = self.socket("a", 5000), self.socket("b", 6000)
+        to_b = media_of(self.offer(call_id, t38_sdp(a.v4, 5000, proto="udptl")))
+        to_a = media_of(self.answer(call_id, t38_sdp(b.v4, 6000, proto="udptl")))
+        relay_a, relay_b = (to_a["ip"], to_a["port"]), (to_b["ip"], to_b["port"])
+        self.relay_plain(sa, relay_a, sb, 3, b"A>B")
+        return sa, sb, relay_a, relay_b
 
     def dtls_a_call(self, call_id, transport_b):
         """A (s_client, a=setup:active) offers DTLS; the answerer B is s_server (dtls) or a UDP
@@ -290,12 +307,7 @@ class ReofferReplacesAssociation(CallTestCase):
 
 class ControlRestart(CallTestCase):
     def test_restart_loses_no_call(self):
-        a, b = self.lab.peer("a"), self.lab.peer("b")
-        sa, sb = self.socket("a", 5000), self.socket("b", 6000)
-        to_b = media_of(self.offer("call-rs", t38_sdp(a.v4, 5000, proto="udptl")))
-        to_a = media_of(self.answer("call-rs", t38_sdp(b.v4, 6000, proto="udptl")))
-        relay_a, relay_b = (to_a["ip"], to_a["port"]), (to_b["ip"], to_b["port"])
-        self.relay_plain(sa, relay_a, sb, 3, b"A>B")
+        sa, sb, relay_a, relay_b = self.plain_call("call-rs")
         self.assertEqual(self.control.stop(), 0, self.control.logs())
         # Without control the call goes on: the dataplane holds it.
         self.relay_plain(sb, relay_b, sa, 3, b"B>A", first_seq=10)
@@ -304,11 +316,64 @@ class ControlRestart(CallTestCase):
         self.assertIn("call-rs", self.t38ctl("--json", "list").stdout)
         legs = self.legs_by_side("call-rs")
         self.assertEqual((legs["caller"]["local"]["port"], legs["callee"]["local"]["port"]),
-                         (to_a["port"], to_b["port"]))
+                         (relay_a[1], relay_b[1]))
         # The rebuilt call takes a re-offer and a delete like any other.
+        a = self.lab.peer("a")
         again_b = media_of(self.offer("call-rs", t38_sdp(a.v4, 5000, proto="udptl", version=2)))
-        self.assertEqual(again_b["port"], to_b["port"])
+        self.assertEqual(again_b["port"], relay_b[1])
         self.t38ctl("delete", "--call-id", "call-rs")
+        sa.sendto(udptl_packets(1, first_seq=30)[0], relay_a)
+        self.assertIsNone(sb.recvfrom(1.0)[0], "a deleted call still relays")
+
+
+class DataplaneRestart(CallTestCase):
+    """The dataplane restarts mid-call with a fixed identity (PEM files): control programs the
+    calls again on the same ports, so the SDP the peers hold stays true."""
+
+    def relay_args(self):
+        directory = tempfile.mkdtemp(dir=self.lab.dir)
+        cert, key, self.relay_fp = peertools.make_identity(directory, "relay")
+        config = os.path.join(directory, "relay.json")
+        with open(config, "w") as f:
+            json.dump({"dtls": {"certificate": cert, "private_key": key}}, f)
+        return ["--config", config]
+
+    def stats(self):
+        return json.loads(self.t38ctl("--json", "stats").stdout)
+
+    def test_calls_are_programmed_again_on_their_ports(self):
+        sa, sb, relay_a, relay_b = self.plain_call("call-pp")
+        a, b = self.lab.peer("a"), self.lab.peer("b")
+        # A DTLS call too: its legs come back with the same certificate, waiting for handshakes.
+        (_, _, fp_a), (_, _, fp_b) = self.identities()
+        dtls_b = media_of(self.offer("call-dd", t38_sdp(a.v4, 5002, setup="active",
+                                                        fingerprint=fp_a), transport="dtls"))
+        self.assertEqual(dtls_b["fingerprint"][1], self.relay_fp)
+        self.answer("call-dd", t38_sdp(b.v4, 6002, setup="passive", fingerprint=fp_b))
+        before = {call: self.legs_by_side(call) for call in ("call-pp", "call-dd")}
+
+        self.assertEqual(self.dp.stop(), 0, self.dp.logs())
+        self.dp.start()
+        deadline = time.monotonic() + 30
+        while self.stats()["dataplane"].get("reprogrammed_calls", 0) < 2:
+            self.assertLess(time.monotonic(), deadline, "control did not program the calls "
+                            "again\n" + self.control.logs())
+            time.sleep(0.2)
+        self.assertEqual(self.stats()["dataplane"]["lost_calls"], 0)
+        for call, legs in before.items():
+            now = self.legs_by_side(call)
+            self.assertEqual(self.show(call)["state"], "answered", now)
+            for side in ("caller", "callee"):
+                self.assertEqual(now[side]["local"], legs[side]["local"], (call, side))
+                self.assertEqual(now[side]["transport"], legs[side]["transport"], (call, side))
+                self.assertEqual(now[side]["remote"], legs[side]["remote"], (call, side))
+        states = {leg["state"] for leg in self.legs_by_side("call-dd").values()}
+        self.assertLessEqual(states, {"waiting", "handshaking"})
+        # The plain call relays again where the peers send, both ways.
+        self.relay_plain(sa, relay_a, sb, 3, b"A>B", first_seq=10)
+        self.relay_plain(sb, relay_b, sa, 3, b"B>A", first_seq=20)
+        for call in ("call-pp", "call-dd"):
+            self.t38ctl("delete", "--call-id", call)
         sa.sendto(udptl_packets(1, first_seq=30)[0], relay_a)
         self.assertIsNone(sb.recvfrom(1.0)[0], "a deleted call still relays")
 
