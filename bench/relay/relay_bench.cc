@@ -1,8 +1,9 @@
 // Relay benchmarks: the real Worker forwarding UDPTL between linked legs (DTLS<->DTLS over 10k and
 // 100k legs, DTLS<->plain, plain<->plain) fed by a generator on the other lcore, latency at half
-// of the peak rate, the crypto limit (RecordProtector::Open over 10k legs) of the same run, and
-// leg.add over the real flow socket of a real Relay. Items are frames delivered at the sink,
-// records opened, or legs added. Needs two CPUs: EAL lcore 0 (generator, sink, flow socket
+// of the peak rate, the crypto limit (RecordProtector::Open over 10k legs) of the same run,
+// leg.add over the real flow socket of a real Relay, and offer + answer through an in-process
+// control daemon programming that Relay. Items are frames delivered at the sink, records opened,
+// legs added, or calls offered and answered. Needs two CPUs: EAL lcore 0 (generator, sink, flow socket
 // client) on CPU 0, the worker lcore 1 (and the Relay's handshake lcore 2) on CPU 1.
 #include <benchmark/benchmark.h>
 #include <rte_lcore.h>
@@ -16,12 +17,16 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "bench/relay/relay_rig.h"
+#include "control/api/control_socket.h"
+#include "control/calls/call_manager.h"
+#include "control/flowclient/flow_client.h"
 #include "crypto/record/record_mbuf.h"
 #include "dataplane/eal_args.h"
 #include "dataplane/relay/relay.h"
@@ -207,10 +212,10 @@ void BM_CryptoLimitOpen10kLegs(benchmark::State& state) {
 }
 BENCHMARK(BM_CryptoLimitOpen10kLegs)->UseManualTime();
 
-// A blocking client of the flow socket: one JSON line out, one line back.
-class FlowSocketClient {
+// A blocking client of a JSON-lines Unix socket (flow or control): lines out, lines back.
+class LineSocketClient {
  public:
-  ~FlowSocketClient() {
+  ~LineSocketClient() {
     if (fd_ >= 0) close(fd_);
   }
   bool Connect(const std::string& path) {
@@ -268,81 +273,104 @@ std::string LegAddLine(uint64_t id, uint32_t n) {
                       "\"}]}\n");
 }
 
-// leg.add over the flow socket of a real Relay (Relay::Create, Relay::Run on its own thread, its
-// worker on lcore 1 and handshake lcore on lcore 2), from a client thread on CPU 0. `depth`
+// A real Relay (Relay::Create on a ring port, Relay::Run serving its flow socket on its own
+// thread, its worker on lcore 1 and handshake lcore on lcore 2), for the control-plane benches.
+class ServedRelay {
+ public:
+  ServedRelay() = default;
+  ServedRelay(const ServedRelay&) = delete;
+  ServedRelay& operator=(const ServedRelay&) = delete;
+  ~ServedRelay() {
+    if (server_.joinable()) {
+      stop_.store(true);
+      server_.join();
+    }
+    relay_.reset();
+    if (ring_port_) FreeRingPort(*ring_port_);
+  }
+
+  absl::Status Start(const std::string& name) {
+    absl::StatusOr<RingPort> ring_port = CreateRingPort(UniqueName(name), 1024, 1024, 2);
+    if (!ring_port.ok()) return ring_port.status();
+    ring_port_ = *ring_port;
+    PortConfig port;
+    port.device = ring_port_->device;
+    port.addresses.push_back(InterfaceAddress{IpAddress::V4(0xC6120001u), 15});
+    config_.ports = {port};
+    config_.worker_lcores = {1};
+    config_.handshake_lcores = {2};
+    config_.leg_port_first = 10000;
+    config_.leg_port_count = 50000;
+    config_.leg_capacity = 50000;
+    config_.idle_timeout_s = 0;
+    config_.socket_path = absl::StrCat("/tmp/t38relay_bench_", getpid(), "_", name, ".sock");
+    config_.dtls.key_type = crypto::KeyType::kEcdsaP256;
+    config_.crypto = CryptoBackendKind::kSoft;  // legs get no keys here: handshakes would
+    config_.mbufs = 4095;
+    absl::StatusOr<std::unique_ptr<Relay>> relay = Relay::Create(config_);
+    if (!relay.ok()) return relay.status();
+    relay_ = std::move(*relay);
+    server_ = std::thread([this] { run_status_ = relay_->Run(stop_); });
+    return absl::OkStatus();
+  }
+  const std::string& socket_path() const { return config_.socket_path; }
+
+ private:
+  std::optional<RingPort> ring_port_;
+  RelayConfig config_;
+  std::unique_ptr<Relay> relay_;
+  std::atomic<bool> stop_{false};
+  absl::Status run_status_;
+  std::thread server_;
+};
+
+// The relay's "legs"."active" from a stats request, or -1.
+int64_t ActiveLegs(LineSocketClient& client) {
+  client.Send(R"({"v":1,"id":0,"cmd":"stats"})" "\n");
+  nlohmann::json stats = nlohmann::json::parse(client.ReadLine(), nullptr, false);
+  if (stats.is_discarded() || !stats["legs"]["active"].is_number_integer()) return -1;
+  return stats["legs"]["active"].get<int64_t>();
+}
+
+// leg.add over the flow socket of a ServedRelay, from a client thread on CPU 0. `depth`
 // requests are written before their replies are read (1: strict request/reply). Each iteration
 // adds 1000 legs; the table keeps them (20k at the end).
 void FlowSocketLegAdds(benchmark::State& state, size_t depth) {
   constexpr uint32_t kPerIteration = 1000;
-  absl::StatusOr<RingPort> ring_port = CreateRingPort(UniqueName("lg"), 1024, 1024, 2);
-  if (!ring_port.ok()) return state.SkipWithError(std::string(ring_port.status().message()).c_str());
-  RelayConfig config;
-  PortConfig port;
-  port.device = ring_port->device;
-  port.addresses.push_back(InterfaceAddress{IpAddress::V4(0xC6120001u), 15});
-  config.ports = {port};
-  config.worker_lcores = {1};
-  config.handshake_lcores = {2};
-  config.leg_port_first = 10000;
-  config.leg_port_count = 50000;
-  config.leg_capacity = 50000;
-  config.idle_timeout_s = 0;
-  config.socket_path = absl::StrCat("/tmp/t38relay_bench_", getpid(), ".sock");
-  config.dtls.key_type = crypto::KeyType::kEcdsaP256;
-  config.crypto = CryptoBackendKind::kSoft;  // leg.add creates no keys: handshakes do
-  config.mbufs = 4095;
-  {
-    absl::StatusOr<std::unique_ptr<Relay>> relay = Relay::Create(config);
-    if (!relay.ok()) {
-      FreeRingPort(*ring_port);
-      return state.SkipWithError(std::string(relay.status().message()).c_str());
-    }
-    std::atomic<bool> stop{false};
-    absl::Status run_status;
-    std::thread server([&] { run_status = (*relay)->Run(stop); });
-    FlowSocketClient client;
-    if (!client.Connect(config.socket_path)) {
-      state.SkipWithError("cannot connect to the flow socket");
-    } else {
-      uint64_t id = 1;
-      uint32_t added = 0;
-      std::string batch;
-      for (auto _ : state) {
-        const auto start = std::chrono::steady_clock::now();
-        for (uint32_t done = 0; done < kPerIteration;) {
-          const uint32_t n = static_cast<uint32_t>(std::min<size_t>(depth, kPerIteration - done));
-          batch.clear();
-          for (uint32_t k = 0; k < n; ++k) batch += LegAddLine(id++, added + done + k);
-          if (!client.Send(batch)) {
-            state.SkipWithError("write to the flow socket failed");
-            break;
-          }
-          for (uint32_t k = 0; k < n; ++k) {
-            std::string reply = client.ReadLine();
-            if (reply.find(R"("ok":true)") == std::string::npos) {
-              state.SkipWithError(absl::StrCat("leg.add failed: ", reply).c_str());
-              break;
-            }
-          }
-          done += n;
-        }
-        const auto end = std::chrono::steady_clock::now();
-        state.SetIterationTime(std::chrono::duration<double>(end - start).count());
-        added += kPerIteration;
-      }
-      // The legs are real: the relay lists them.
-      client.Send(R"({"v":1,"id":0,"cmd":"stats"})" "\n");
-      nlohmann::json stats = nlohmann::json::parse(client.ReadLine(), nullptr, false);
-      if (stats.is_discarded() || stats["legs"]["active"] != added) {
-        state.SkipWithError("stats does not count the legs added");
-      }
-      state.counters["legs_at_end"] = added;
-      state.counters["pipeline_depth"] = static_cast<double>(depth);
-    }
-    stop.store(true);
-    server.join();
+  ServedRelay relay;
+  if (absl::Status s = relay.Start("lg"); !s.ok()) {
+    return state.SkipWithError(std::string(s.message()).c_str());
   }
-  FreeRingPort(*ring_port);
+  LineSocketClient client;
+  if (!client.Connect(relay.socket_path())) {
+    return state.SkipWithError("cannot connect to the flow socket");
+  }
+  uint64_t id = 1;
+  uint32_t added = 0;
+  std::string batch;
+  for (auto _ : state) {
+    const auto start = std::chrono::steady_clock::now();
+    for (uint32_t done = 0; done < kPerIteration;) {
+      const uint32_t n = static_cast<uint32_t>(std::min<size_t>(depth, kPerIteration - done));
+      batch.clear();
+      for (uint32_t k = 0; k < n; ++k) batch += LegAddLine(id++, added + done + k);
+      if (!client.Send(batch)) return state.SkipWithError("write to the flow socket failed");
+      for (uint32_t k = 0; k < n; ++k) {
+        std::string reply = client.ReadLine();
+        if (reply.find(R"("ok":true)") == std::string::npos) {
+          return state.SkipWithError(absl::StrCat("leg.add failed: ", reply).c_str());
+        }
+      }
+      done += n;
+    }
+    const auto end = std::chrono::steady_clock::now();
+    state.SetIterationTime(std::chrono::duration<double>(end - start).count());
+    added += kPerIteration;
+  }
+  // The legs are real: the relay counts them.
+  if (ActiveLegs(client) != added) state.SkipWithError("stats does not count the legs added");
+  state.counters["legs_at_end"] = added;
+  state.counters["pipeline_depth"] = static_cast<double>(depth);
   state.SetItemsProcessed(state.iterations() * kPerIteration);
 }
 
@@ -354,6 +382,102 @@ BENCHMARK(BM_FlowSocketLegAddPipelined32)
     ->UseManualTime()
     ->Iterations(20)
     ->Unit(benchmark::kMillisecond);
+
+// One DTLS<->DTLS call as a SIP proxy drives it: the caller's offer (active: the relay answers
+// it passive), the callee's answer (active too), each peer on its own address and port.
+std::string PeerSdp(uint32_t n, bool caller) {
+  const std::string ip = caller ? absl::StrCat("198.19.", 1 + (n / 250) % 250, ".", 1 + n % 250)
+                                : absl::StrCat("198.18.", 100 + (n / 250) % 100, ".", 1 + n % 250);
+  return absl::StrCat(
+      "v=0\r\no=- ", 1000 + n, " 1 IN IP4 ", ip, "\r\ns=-\r\nc=IN IP4 ", ip, "\r\nt=0 0\r\n",
+      "m=image ", (caller ? 20000 : 30000) + n % 30000, " UDP/TLS/UDPTL t38\r\n",
+      "a=setup:active\r\na=fingerprint:sha-256 ",
+      caller ? "6B:8B:F0:65:5F:78:E2:51:3B:AC:6F:F3:3F:46:1B:35:DC:B8:5F:64:1A:24:C2:43:F0:A1:58:"
+               "D0:A1:2C:19:08"
+             : "11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:"
+               "BB:CC:DD:EE:FF:00",
+      "\r\na=tls-id:", caller ? 100000000 + n : 200000000 + n, "abcdefghijklmnop\r\n",
+      "a=T38FaxVersion:0\r\na=T38MaxBitRate:14400\r\na=T38FaxRateManagement:transferredTCF\r\n"
+      "a=T38FaxMaxDatagram:400\r\na=T38FaxUdpEC:t38UDPRedundancy\r\n");
+}
+
+std::string OfferLine(uint64_t id, uint32_t n) {
+  nlohmann::json j = {{"v", 1}, {"id", id}, {"cmd", "offer"}, {"call_id", absl::StrCat("call-", n)},
+                      {"from_tag", "a"}, {"transport", "dtls"}, {"sdp", PeerSdp(n, true)}};
+  return j.dump() + "\n";
+}
+
+std::string AnswerLine(uint64_t id, uint32_t n) {
+  nlohmann::json j = {{"v", 1}, {"id", id}, {"cmd", "answer"}, {"call_id", absl::StrCat("call-", n)},
+                      {"from_tag", "a"}, {"to_tag", "b"}, {"sdp", PeerSdp(n, false)}};
+  return j.dump() + "\n";
+}
+
+// offer + answer of a DTLS<->DTLS call through the control socket of an in-process
+// t38relay-control (ControlSocketServer + CallManager + FlowClient on their own thread, as the
+// daemon runs them) programming a ServedRelay over its flow socket; strict request/reply from a
+// client on lcore 0, as t38ctl sends them. 250 calls (500 legs) per iteration; they stay.
+void BM_ControlOfferAnswer(benchmark::State& state) {
+  constexpr uint32_t kCallsPerIteration = 250;
+  ServedRelay relay;
+  if (absl::Status s = relay.Start("oa"); !s.ok()) {
+    return state.SkipWithError(std::string(s.message()).c_str());
+  }
+  control::FlowClient::Options flow_options;
+  flow_options.path = relay.socket_path();
+  absl::StatusOr<std::unique_ptr<control::FlowClient>> flow =
+      control::FlowClient::Connect(flow_options);
+  if (!flow.ok()) return state.SkipWithError(std::string(flow.status().message()).c_str());
+  control::calls::CallManager manager({}, flow->get());
+  control::ControlSocketServer::Options socket_options;
+  socket_options.path = absl::StrCat("/tmp/t38relay_bench_", getpid(), "_control.sock");
+  absl::StatusOr<std::unique_ptr<control::ControlSocketServer>> server =
+      control::ControlSocketServer::Create(socket_options, &manager);
+  if (!server.ok()) return state.SkipWithError(std::string(server.status().message()).c_str());
+  std::atomic<bool> stop{false};
+  std::thread control_thread([&] {
+    while (!stop.load()) (*server)->Poll(10);
+  });
+  LineSocketClient client;
+  LineSocketClient relay_client;
+  uint64_t id = 1;
+  uint32_t calls = 0;
+  std::string error;
+  if (!client.Connect(socket_options.path) || !relay_client.Connect(relay.socket_path())) {
+    error = "cannot connect to the control or flow socket";
+  }
+  std::vector<std::string> lines;
+  for (auto _ : state) {
+    if (!error.empty()) break;
+    lines.clear();
+    for (uint32_t k = 0; k < kCallsPerIteration; ++k) {
+      lines.push_back(OfferLine(id++, calls + k));
+      lines.push_back(AnswerLine(id++, calls + k));
+    }
+    const auto start = std::chrono::steady_clock::now();
+    for (const std::string& line : lines) {
+      std::string reply;
+      if (client.Send(line)) reply = client.ReadLine();
+      if (reply.find(R"("ok":true)") == std::string::npos) {
+        error = absl::StrCat("request failed: ", reply.substr(0, 300));
+        break;
+      }
+    }
+    calls += kCallsPerIteration;
+    const auto end = std::chrono::steady_clock::now();
+    state.SetIterationTime(std::chrono::duration<double>(end - start).count());
+  }
+  // The calls are real: two legs each in the relay.
+  if (error.empty() && ActiveLegs(relay_client) != 2 * int64_t{calls}) {
+    error = "the relay does not hold two legs per call";
+  }
+  stop.store(true);
+  control_thread.join();
+  if (!error.empty()) return state.SkipWithError(error.c_str());
+  state.counters["calls_at_end"] = calls;
+  state.SetItemsProcessed(state.iterations() * kCallsPerIteration);
+}
+BENCHMARK(BM_ControlOfferAnswer)->UseManualTime()->Iterations(20)->Unit(benchmark::kMillisecond);
 
 bool StartBenchEal() {
   // The session pool for 100k legs on both ends (~0.5 GB) and the mbuf pools.

@@ -38,6 +38,7 @@ KEYS = {
     "crypto_limit_open_mrps": ("BM_CryptoLimitOpen10kLegs", "items_per_second", 1e-6),
     "leg_adds_per_s": ("BM_FlowSocketLegAdd", "items_per_second", 1),
     "leg_adds_pipelined_per_s": ("BM_FlowSocketLegAddPipelined32", "items_per_second", 1),
+    "offers_per_s": ("BM_ControlOfferAnswer", "items_per_second", 1),
 }
 # Ratios measured within one run: (key, numerator key, denominator key or a number, factor):
 # numerator / (denominator * factor).
@@ -108,6 +109,13 @@ RELAY_NOTES = """\
   its own thread, worker lcore 1 and handshake lcore 2 on CPU 1), from a client on CPU 0: strict
   request/reply, one request in flight; `leg_adds_pipelined_per_s`: 32 requests written before
   their replies are read. 1000 legs per iteration, 20k legs in the table at the end.
+- `offers_per_s`: offer + answer pairs of DTLS<->DTLS calls (SDP with T.38 attributes, setup,
+  fingerprint, tls-id) over the control socket of an in-process control daemon
+  (`ControlSocketServer` + `CallManager` + `FlowClient` on their own thread, as
+  `t38relay-control` runs them) that programs a real `Relay` over its flow socket (two legs
+  added and linked, the answer's update, the legs' labels); strict request/reply as `t38ctl`
+  sends them; 250 calls per iteration, 5000 calls (10k legs) held at the end, checked in the
+  relay's `stats`.
 - The relay benchmark is not pinned with taskset: it places its lcores on both CPUs itself.
 """
 
