@@ -487,8 +487,15 @@ void Worker::CountUdptl(Leg& leg, const uint8_t* payload, uint32_t length) {
     uint16_t expected = static_cast<uint16_t>(leg.last_udptl_seq + 1);
     uint16_t ahead = static_cast<uint16_t>(header.seq - expected);
     // A jump forward of less than half the space is a gap; anything else a late or repeated one.
-    if (ahead != 0 && ahead < 0x8000) leg.counters.udptl_seq_gaps.Add(ahead);
     if (ahead >= 0x8000) return;
+    if (ahead != 0) [[unlikely]] {
+      leg.counters.udptl_seq_gaps.Add(ahead);
+      // What the receiving endpoint can rebuild from this packet's redundancy or FEC.
+      UdptlPacket packet;
+      if (DecodeUdptl(Bytes(payload, length), &packet) == WireError::kOk) {
+        leg.counters.udptl_recovered.Add(UdptlRecoverable(packet, expected, ahead));
+      }
+    }
   }
   leg.has_udptl_seq = true;
   leg.last_udptl_seq = header.seq;

@@ -157,6 +157,26 @@ uint16_t FecCoveredSeq(uint16_t seq, uint32_t span, size_t entries, size_t entry
   return static_cast<uint16_t>(seq - entries * (span - k) + entry);
 }
 
+size_t UdptlRecoverable(const UdptlPacket& packet, uint16_t first, uint16_t count) {
+  auto lost = [&](uint16_t seq) { return static_cast<uint16_t>(seq - first) < count; };
+  size_t recoverable = 0;
+  if (packet.recovery == UdptlRecovery::kSecondary) {
+    for (size_t i = 0; i < packet.secondary_count; ++i) {
+      if (lost(static_cast<uint16_t>(packet.seq - 1 - i))) ++recoverable;
+    }
+    return recoverable;
+  }
+  // An entry rebuilds its group's one missing member; groups of different entries are disjoint.
+  for (size_t entry = 0; entry < packet.fec_count; ++entry) {
+    size_t missing = 0;
+    for (size_t k = 0; k < packet.fec_span; ++k) {
+      if (lost(FecCoveredSeq(packet.seq, packet.fec_span, packet.fec_count, entry, k))) ++missing;
+    }
+    if (missing == 1) ++recoverable;
+  }
+  return recoverable;
+}
+
 WireError BuildUdptlFec(std::span<const Bytes> previous, uint32_t span, size_t entries,
                         MutableBytes scratch, UdptlPacket* packet) {
   if (span > kMaxFecSpan) return WireError::kUdptlBadFecCount;

@@ -85,4 +85,9 @@ WireError BuildUdptlFec(std::span<const Bytes> previous, uint32_t span, size_t e
 WireError RecoverUdptlFec(const UdptlPacket& packet, size_t entry, std::span<const Bytes> group,
                           size_t missing, IfpVariant variant, MutableBytes out, size_t* length);
 
+// How many of the `count` IFPs with sequence numbers first, first + 1, ... (all lost, and
+// nothing else) a receiver can rebuild from `packet` alone: those among its secondaries, or
+// those alone in an FEC entry's group. The relay counts this for a gap (udptl.recovered).
+size_t UdptlRecoverable(const UdptlPacket& packet, uint16_t first, uint16_t count);
+
 }  // namespace t38relay::dataplane

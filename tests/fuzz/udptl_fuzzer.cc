@@ -66,6 +66,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Check(EncodeUdptl(p, out, &written) == WireError::kOk);
   Check(SameBytes(Bytes(out).first(written), in));
 
+  // The relay's gap accounting: never more than the gap, nor than the packet carries.
+  for (uint16_t gap : {uint16_t{1}, uint16_t{5}, uint16_t{300}}) {
+    const size_t recoverable = UdptlRecoverable(p, static_cast<uint16_t>(p.seq - gap), gap);
+    Check(recoverable <= gap && recoverable <= p.secondary_count + p.fec_count);
+  }
+
   if (p.recovery == UdptlRecovery::kSecondary) {
     CheckFec(p, p.secondaries());
   } else {

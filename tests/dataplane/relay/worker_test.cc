@@ -895,6 +895,26 @@ TEST_F(WorkerTest, ForwardsPlainOverIpv6) {
   EXPECT_EQ(PayloadOf(sent[0]), longer);
 }
 
+// udptl.recovered: of the IFPs lost before a datagram, those it carries again.
+TEST_F(PlainPairTest, CountsWhatRedundancyRecoversOfAGap) {
+  const Buffer ifp = Text("ifp");
+  const Bytes previous[] = {Bytes(ifp), Bytes(ifp)};
+  auto redundant = [&](uint16_t seq) {
+    Buffer out(64);
+    size_t written = 0;
+    EXPECT_EQ(EncodeUdptl(UdptlWithRedundancy(seq, ifp, previous), out, &written), WireError::kOk);
+    out.resize(written);
+    return out;
+  };
+  // 21, 22 lost: 23 carries both; 24..26 lost: 27 carries 26 and 25.
+  for (uint16_t seq : {20, 23, 27}) FromPeer(kPeerA, Local(a_), redundant(seq));
+  Poll();
+  EXPECT_EQ(TakeSent().size(), 3u);
+  const LegStats& s = LegOf(a_).counters;
+  EXPECT_EQ(s.udptl_seq_gaps.Get(), 5u);
+  EXPECT_EQ(s.udptl_recovered.Get(), 4u);
+}
+
 TEST_F(PlainPairTest, CountsUdptlSequenceGapsAndRelaysLowSequenceNumbers) {
   // seq 10..15 start with 0x00: the STUN range of RFC 7983. A plain leg without ICE relays them.
   const std::vector<uint16_t> seqs = {10, 11, 14, 13, 15, 0x0100, 0x1500};

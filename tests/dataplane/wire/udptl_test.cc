@@ -433,6 +433,33 @@ TEST(UdptlFec, DroppedPacketIsRebuiltFromALaterOne) {
   EXPECT_TRUE(done);
 }
 
+TEST(UdptlRecoverable, SecondariesCoverTheNewestLosses) {
+  const std::vector<uint8_t> ifp = {0x06, 0x00};
+  const Bytes previous[] = {Bytes(ifp), Bytes(ifp), Bytes(ifp)};
+  const UdptlPacket p = UdptlWithRedundancy(100, Bytes(ifp), previous);  // carries 99, 98, 97
+  EXPECT_EQ(UdptlRecoverable(p, 99, 1), 1u);
+  EXPECT_EQ(UdptlRecoverable(p, 97, 3), 3u);
+  EXPECT_EQ(UdptlRecoverable(p, 95, 5), 3u);  // 95 and 96 are beyond the redundancy
+  EXPECT_EQ(UdptlRecoverable(p, 90, 2), 0u);
+  const UdptlPacket none = UdptlWithRedundancy(100, Bytes(ifp), {});
+  EXPECT_EQ(UdptlRecoverable(none, 99, 1), 0u);
+  // Across the wrap of the 16-bit sequence number.
+  const UdptlPacket wrapped = UdptlWithRedundancy(1, Bytes(ifp), previous);  // 0, 65535, 65534
+  EXPECT_EQ(UdptlRecoverable(wrapped, 65534, 3), 3u);
+}
+
+TEST(UdptlRecoverable, FecRebuildsOneLossPerGroup) {
+  UdptlPacket p;
+  p.seq = 100;
+  p.recovery = UdptlRecovery::kFec;
+  p.fec_span = 3;
+  p.fec_count = 3;  // entry j covers 91+j, 94+j, 97+j
+  EXPECT_EQ(UdptlRecoverable(p, 99, 1), 1u);  // entry 2 (93, 96, 99): one member lost
+  EXPECT_EQ(UdptlRecoverable(p, 97, 3), 3u);  // 97, 98, 99: one in each group
+  EXPECT_EQ(UdptlRecoverable(p, 96, 4), 2u);  // entry 2 lost 96 and 99: unrecoverable
+  EXPECT_EQ(UdptlRecoverable(p, 80, 5), 0u);
+}
+
 TEST(UdptlFec, WindsUpLikeSpandsp) {
   const std::vector<uint8_t> a = FromHex("02"), b = FromHex("04"), c = FromHex("06");
   std::vector<uint8_t> scratch(64);
