@@ -47,13 +47,13 @@ struct HandshakeLcore::Flow : crypto::DtlsEngine::Delegate {
     Leg* leg = lcore->context_.legs->Find(leg_id);
     if (leg == nullptr) return;
     auto* copy = new crypto::DtlsRecordKeys(keys);
+    // The owner announces leg.established once the keys are in: before that the leg cannot relay.
     lcore->SendToWorker(*leg, WorkerCommand{.type = WorkerCommand::Type::kInstallKeys,
+                                            .role = static_cast<uint8_t>(engine_role),
                                             .leg_id = leg_id, .address = peer,
-                                            .payload = copy});
+                                            .payload = copy,
+                                            .cipher_suite = engine->cipher_suite().data()});
     lcore->counters_.established.Add();
-    lcore->SendEvent({.type = RelayEvent::Type::kEstablished,
-                      .role = static_cast<uint8_t>(engine_role), .leg_id = leg_id,
-                      .cipher_suite = engine->cipher_suite().data()});
   }
   void OnFailed(crypto::DtlsFailure reason) override {
     done = true;

@@ -63,16 +63,19 @@ struct WorkerCommand {
     kSetLatch,     // latch
     kSetTransport,  // transport: plain, or back to dtls (waiting for a handshake)
     kSetIce,       // payload: IceCredentials* (or null: ICE off); the worker owns it
-    kInstallKeys,  // payload: crypto::DtlsRecordKeys*; address: the handshake's peer
+    kInstallKeys,  // payload: crypto::DtlsRecordKeys*; address: the handshake's peer; the
+                   // owner announces kEstablished once the leg can relay
     kFail,         // the handshake failed: drop everything
     kRelease,      // the leg is gone from every table: free its keys, answer kReleased
   };
   Type type = Type::kSetRemote;
   uint8_t latch = 0;
   uint8_t transport = 0;  // LegTransport
+  uint8_t role = 0;       // kInstallKeys: crypto::DtlsRole, for the kEstablished event
   uint64_t leg_id = 0;
   SocketAddress address{};
   void* payload = nullptr;
+  const char* cipher_suite = nullptr;  // kInstallKeys: static storage, for the kEstablished event
 };
 
 // Workers and handshake lcores -> control.
@@ -80,7 +83,7 @@ struct RelayEvent {
   enum class Type : uint8_t {
     kLatched,      // address: the new remote
     kHandshaking,  // the handshake lcore started an engine for the leg
-    kEstablished,  // role, cipher_suite
+    kEstablished,  // role, cipher_suite; sent by the owner worker once the keys are in
     kFailed,       // reason: crypto::DtlsFailure
     kReleased,     // the owner freed the leg's state: control may reuse the slot
   };

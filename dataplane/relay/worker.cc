@@ -169,6 +169,9 @@ void Worker::ProcessCommands(uint64_t now_ms) {
           leg->latched = true;
         }
         leg->state.store(LegPhase::kEstablished, std::memory_order_release);
+        SendEvent({.type = RelayEvent::Type::kEstablished, .role = c.role,
+                   .worker = context_.index, .leg_id = c.leg_id,
+                   .cipher_suite = c.cipher_suite});
         break;
       }
       case WorkerCommand::Type::kFail:

@@ -87,6 +87,9 @@ MacAddress MacOf(const IpAddress& ip) {
 }
 
 // A UDPTL packet (T.38 clause 9.1) with `ifp` as primary and no redundancy.
+constexpr const char* kSuite = "ECDHE-RSA-AES128-GCM-SHA256";
+constexpr uint8_t kServerRole = 1;  // crypto::DtlsRole::kServer: the worker passes it on as is
+
 Buffer Udptl(uint16_t seq, const Buffer& ifp) {
   UdptlPacket packet = UdptlWithRedundancy(seq, ifp, {});
   Buffer out(ifp.size() + 16);
@@ -420,8 +423,10 @@ class WorkerTest : public ::testing::Test {
   // Keys for the leg (the worker's side) and the same association's other end for the test.
   void InstallKeys(uint64_t id, uint8_t seed, const SocketAddress& handshake_peer) {
     const DtlsRecordKeys keys = MakeKeys(AeadCipher::kAes128Gcm, seed);
-    Send({.type = WorkerCommand::Type::kInstallKeys, .leg_id = id, .address = handshake_peer,
-          .payload = new DtlsRecordKeys(keys)});
+    Send({.type = WorkerCommand::Type::kInstallKeys,
+          .role = kServerRole, .leg_id = id,
+          .address = handshake_peer, .payload = new DtlsRecordKeys(keys),
+          .cipher_suite = kSuite});
     RecordLeg& peer = peer_records_[LegIndexOf(id)];
     ASSERT_TRUE(peer_protector_.Install(peer, PeerOf(keys), 0).ok());
     Poll();
@@ -1206,7 +1211,14 @@ TEST_F(DtlsPlainTest, RecordsOpenAndSealAcrossTheLegs) {
   EXPECT_EQ(LegOf(d_).state.load(), LegPhase::kEstablished);
   EXPECT_TRUE(LegOf(d_).latched.load());
   EXPECT_EQ(backend_.live_keys(), 2u);  // send, receive
-  EXPECT_TRUE(TakeEvents().empty());    // the remote was already the handshake's peer
+  // leg.established once the leg can relay (no leg.latched: the remote was already the
+  // handshake's peer).
+  std::vector<RelayEvent> events = TakeEvents();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].type, RelayEvent::Type::kEstablished);
+  EXPECT_EQ(events[0].leg_id, d_);
+  EXPECT_EQ(events[0].role, kServerRole);
+  EXPECT_STREQ(events[0].cipher_suite, kSuite);
 
   // dtls -> plain: the plaintext leaves.
   const Buffer fax = Udptl(0x0500, Text("secured page"));
@@ -1363,9 +1375,10 @@ TEST_F(WorkerTest, InstallKeysLatchesTheHandshakePeerOnALearnLeg) {
   InstallKeys(d, 0x43, kPeerC);
   EXPECT_EQ(RemoteOf(d), kPeerC);
   std::vector<RelayEvent> events = TakeEvents();
-  ASSERT_EQ(events.size(), 1u);
+  ASSERT_EQ(events.size(), 2u);
   EXPECT_EQ(events[0].type, RelayEvent::Type::kLatched);
   EXPECT_EQ(events[0].address, kPeerC);
+  EXPECT_EQ(events[1].type, RelayEvent::Type::kEstablished);
 }
 
 TEST_F(WorkerTest, DtlsToDtlsReseals) {
