@@ -155,6 +155,8 @@ absl::Status DtlsEngine::Init() {
   wolfSSL_SetIOReadCtx(ssl_, this);
   wolfSSL_SetIOWriteCtx(ssl_, this);
   wolfSSL_dtls_set_using_nonblock(ssl_, 1);
+  // wolfSSL frees the master secret and randoms when the handshake ends unless told to keep them.
+  if (config_.export_key_log_secrets) wolfSSL_KeepArrays(ssl_);
   const auto cert = config_.identity->certificate_der();
   const auto key = config_.identity->private_key_der();
   if (wolfSSL_use_certificate_buffer(ssl_, cert.data(), static_cast<long>(cert.size()),
@@ -287,6 +289,7 @@ void DtlsEngine::HandshakeDone() {
     Fail(DtlsFailure::kProtocolError);
     return;
   }
+  if (config_.export_key_log_secrets) ExportKeyLogSecrets();
   const AeadCipher cipher = key_size == 16 ? AeadCipher::kAes128Gcm : AeadCipher::kAes256Gcm;
   // wolfSSL's cipher suite table is static: the name outlives the session.
   if (const char* name = wolfSSL_get_cipher_name(ssl_)) cipher_suite_ = name;
@@ -304,6 +307,20 @@ void DtlsEngine::HandshakeDone() {
   keys_.next_send_sequence = send_sequence_ + 1;
   state_ = State::kAwaitingFingerprint;
   if (!config_.peer_fingerprints.empty()) Establish();
+}
+
+void DtlsEngine::ExportKeyLogSecrets() {
+  unsigned char* master = nullptr;
+  unsigned char* server_random = nullptr;
+  unsigned char* client_random = nullptr;
+  unsigned int master_length = 0, server_random_length = 0, client_random_length = 0;
+  if (wolfSSL_get_keys(ssl_, &master, &master_length, &server_random, &server_random_length,
+                       &client_random, &client_random_length) == WOLFSSL_SUCCESS) {
+    delegate_->OnKeyLogSecrets(Bytes(client_random, client_random_length),
+                               Bytes(server_random, server_random_length),
+                               Bytes(master, master_length));
+  }
+  wolfSSL_FreeArrays(ssl_);  // now, not with the session: they are of no further use
 }
 
 void DtlsEngine::SetPeerFingerprints(std::vector<Fingerprint> fingerprints) {

@@ -78,6 +78,10 @@ struct DtlsEngineConfig {
   // describe the moment of the hand-off; wolfSSL and a fast path must never both send on the
   // epoch. Without it (the relay) the engine never reads or writes application data.
   bool keep_session_for_testing = false;
+  // Diagnostics only (the fax endpoint's --keylog), never the relay: keeps wolfSSL's handshake
+  // secrets to the end of the handshake and hands them once to Delegate::OnKeyLogSecrets, for an
+  // SSLKEYLOGFILE that lets Wireshark decrypt the flow.
+  bool export_key_log_secrets = false;
 };
 
 class DtlsContext;
@@ -99,6 +103,12 @@ class DtlsEngine {
     virtual void OnAlert(uint8_t level, uint8_t description) = 0;
     // keep_session_for_testing only (tests, benchmarks): application data read by wolfSSL.
     virtual void OnApplicationDataForTesting(dataplane::Bytes) {}
+    // export_key_log_secrets only: the 32-byte randoms and the 48-byte master secret (RFC 5246
+    // section 8.1), once the handshake is done and before OnEstablished or a fingerprint
+    // failure. The views die with the call; the delegate must not destroy the engine here.
+    virtual void OnKeyLogSecrets(dataplane::Bytes /*client_random*/,
+                                 dataplane::Bytes /*server_random*/,
+                                 dataplane::Bytes /*master_secret*/) {}
   };
 
   enum class State : uint8_t { kHandshaking, kAwaitingFingerprint, kEstablished, kFailed };
@@ -140,6 +150,7 @@ class DtlsEngine {
 
   void Step(uint64_t now_ms, bool first);
   void HandshakeDone();
+  void ExportKeyLogSecrets();
   void Establish();
   void Fail(DtlsFailure reason);
   // Reports a newly received alert; true when it was fatal.
