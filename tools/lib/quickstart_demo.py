@@ -1,15 +1,18 @@
 #!/usr/bin/python3
-"""tools/quickstart's demonstration: t38relay-dataplane on its embedded default (one net_tap port,
-198.18.0.1/24 and fd00:198:18::1/64) inside a network namespace, t38relay-control on its flow
-socket, two fax endpoints A and B in namespaces of their own (openssl s_client and s_server, DTLS
-1.2), and one call driven through t38ctl with their SDP: UDPTL over DTLS on both legs (RFC 7345).
-Live counters each second, a one-line verdict at the end; everything it creates is removed.
+"""tools/quickstart's demonstration: a real fax through t38relay, over UDPTL in DTLS 1.2 on both
+legs (RFC 7345). t38relay-dataplane runs on its embedded default (one net_tap port, 198.18.0.1/24
+and fd00:198:18::1/64) inside a network namespace, t38relay-control on its flow socket, and two
+t38relay-fax endpoints (spandsp) in namespaces of their own: A sends a page, B receives it. The
+call is driven through t38ctl with the endpoints' own SDP, as a SIP proxy would; live counters
+each second, then the result: pages sent and received, and whether the images match. Everything
+it creates is removed.
 
-    /usr/bin/python3 tools/lib/quickstart_demo.py DATAPLANE CONTROL [--seconds N]
+    /usr/bin/python3 tools/lib/quickstart_demo.py DATAPLANE CONTROL FAX [--tiff FILE] [--seconds N]
 """
 import argparse
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -17,12 +20,12 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "dataplane", "integration"))
 
+import faxtools  # noqa: E402
 import netlab  # noqa: E402
-import peertools  # noqa: E402
-from peertools import media_of, t38_sdp  # noqa: E402
+from peertools import media_of  # noqa: E402
 
-CIPHER = "ECDHE-RSA-AES128-GCM-SHA256"
-CALL = "quickstart-1@t38relay"
+CALL = "quickstart-fax-1@t38relay"
+SDP_WAIT = 30
 
 
 def say(text):
@@ -40,18 +43,32 @@ def t38ctl(control, *args, input=None):
     return result.stdout
 
 
-def counters(control):
+def counters_line(control):
     call = json.loads(t38ctl(control, "--json", "show", CALL))["call"]
-    return {leg["side"]: leg for leg in call["legs"]}
+    legs = {leg["side"]: leg for leg in call["legs"]}
+    return "   ".join(f"{side}: {legs[side]['state']} rx {legs[side]['rx_packets']} "
+                       f"fwd {legs[side]['forwarded_packets']} drop {legs[side]['dropped_packets']}"
+                       for side in ("caller", "callee") if side in legs)
+
+
+def await_sdp(fax, path, what):
+    text = fax.wait_file(path, SDP_WAIT)
+    if text is None:
+        raise RuntimeError(f"{fax.name} wrote no {what}\n{fax.logs()}")
+    return text
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dataplane")
     parser.add_argument("control")
-    parser.add_argument("--seconds", type=float, default=10,
-                        help="how long the call carries data before it is hung up (default 10)")
+    parser.add_argument("fax")
+    parser.add_argument("--tiff", help="the fax to send (a TIFF of fax pages); default: a test "
+                        "page made here")
+    parser.add_argument("--seconds", type=float, default=180,
+                        help="the most the fax may take before the demo gives up (default 180)")
     args = parser.parse_args()
+    fax_binary = os.path.abspath(args.fax)
     with netlab.Lab(peers="ab") as lab:
         say(f"starting t38relay-dataplane (embedded default) in namespace {lab.relay_ns}")
         dp = lab.start_dataplane(binary=os.path.abspath(args.dataplane), embedded=True)
@@ -67,71 +84,88 @@ def main():
         for ip in (netlab.RELAY_V4, netlab.RELAY_V6):
             print("   " + a.ping(ip, count=2).stdout.strip().splitlines()[-2])
 
-        directory = tempfile.mkdtemp(dir=lab.dir)
-        cert_a, key_a, fp_a = peertools.make_identity(directory, "fax-a")
-        cert_b, key_b, fp_b = peertools.make_identity(directory, "fax-b")
-        offer = t38_sdp(a.v4, 5000, setup="active", fingerprint=fp_a)
-        say(f"A's SDP offer (A is the DTLS client), through t38ctl offer --transport dtls")
-        print(indent(offer), end="")
-        to_b = t38ctl(control, "offer", "--call-id", CALL, "--from-tag", "a1", "--transport",
-                      "dtls", "--sdp", "-", input=offer)
-        say("the relay's SDP for B")
-        print(indent(to_b), end="")
-        server = peertools.PeerProcess(b, peertools.s_server_cmd(b.v4, 6000, cert_b, key_b,
-                                                                 CIPHER))
-        client = None
-        sent = arrived = 0
+        work = tempfile.mkdtemp(dir=lab.dir)
+        path = lambda name: os.path.join(work, name)  # noqa: E731
+        tiff = os.path.abspath(args.tiff) if args.tiff else path("page.tiff")
+        if not args.tiff:
+            rows = faxtools.write_test_page(tiff, [
+                "t38relay quick start", "T.38 fax in UDPTL over DTLS 1.2 (RFC 7345)",
+                f"call {CALL}", time.strftime("sent %Y-%m-%d %H:%M:%S UTC", time.gmtime())])
+            say(f"the fax to send: a test page (1728 x {rows}, 204 x 196 dpi)")
+
+        timeout = ["--timeout", str(args.seconds), "--sdp-wait", str(SDP_WAIT)]
+        sender = faxtools.FaxProcess(a, fax_binary, [
+            "send", "--tiff", tiff, "--local", f"{a.v4}:5000", "--transport", "dtls",
+            "--offer-out", path("a.offer"), "--answer-in", path("a.answer")] + timeout,
+            work, "sender")
+        receiver = faxtools.FaxProcess(b, fax_binary, [
+            "receive", "--tiff-out", path("received.tiff"), "--local", f"{b.v4}:6000",
+            "--transport", "dtls", "--offer-in", path("b.offer"),
+            "--answer-out", path("b.answer")] + timeout, work, "receiver")
+        sent = got = None
         try:
-            server.wait_for("ACCEPT", 10)
-            answer = t38_sdp(b.v4, 6000, setup="passive", fingerprint=fp_b)
-            say("B's SDP answer (B is the DTLS server), through t38ctl answer")
+            offer = await_sdp(sender, path("a.offer"), "SDP offer")
+            say("A's SDP offer (t38relay-fax send), through t38ctl offer --transport dtls")
+            print(indent(offer), end="")
+            to_b = t38ctl(control, "offer", "--call-id", CALL, "--from-tag", "a1", "--transport",
+                          "dtls", "--sdp", "-", input=offer)
+            say("the relay's SDP for B")
+            print(indent(to_b), end="")
+            faxtools.write_atomic(path("b.offer"), to_b)
+            answer = await_sdp(receiver, path("b.answer"), "SDP answer")
+            say("B's SDP answer (t38relay-fax receive), through t38ctl answer")
             print(indent(answer), end="")
             to_a = t38ctl(control, "answer", "--call-id", CALL, "--from-tag", "a1", "--to-tag",
                           "b1", "--sdp", "-", input=answer)
             say("the relay's SDP for A")
             print(indent(to_a), end="")
-            relay_a = media_of(to_a)
-            client = peertools.PeerProcess(a, peertools.s_client_cmd(
-                relay_a["ip"], relay_a["port"], cert_a, key_a, CIPHER))
-            handshakes = (client.wait_for(peertools.S_CLIENT_READY, 30) and
-                          server.wait_for(peertools.S_SERVER_READY, 30))
-            say("DTLS up on both legs" if handshakes else "DTLS handshakes did not complete")
-            print(indent(t38ctl(control, "show", CALL)), end="")
+            faxtools.write_atomic(path("a.answer"), to_a)
 
-            say(f"relaying UDPTL both ways for {args.seconds:g} s (live counters)")
-            seq = 0
-            end = time.monotonic() + (args.seconds if handshakes else 0)
-            next_report = time.monotonic() + 1
-            while time.monotonic() < end:
-                for sender, receiver, tag in ((client, server, b"A>B"), (server, client, b"B>A")):
-                    packet = peertools.udptl_packets(1, first_seq=seq, tag=tag)[0]
-                    start = len(receiver.output())
-                    sender.write(packet)
-                    sent += 1
-                    arrived += receiver.wait_for(packet, 2, start)
-                seq = (seq + 1) & 0xFFFF
-                if time.monotonic() >= next_report:
-                    next_report += 1
-                    legs = counters(control)
-                    print("   " + "   ".join(
-                        f"{side}: {legs[side]['state']} rx {legs[side]['rx_packets']} "
-                        f"fwd {legs[side]['forwarded_packets']} drop {legs[side]['dropped_packets']}"
-                        for side in ("caller", "callee")), flush=True)
-                time.sleep(0.05)
+            relay_a, relay_b = media_of(to_a), media_of(to_b)
+            say(f"faxing: A {a.v4}:5000 <-DTLS-> relay {relay_a['ip']}:{relay_a['port']} | "
+                f"relay {relay_b['ip']}:{relay_b['port']} <-DTLS-> B {b.v4}:6000 "
+                "(live counters each second)")
+            deadline = time.monotonic() + args.seconds + 20
+            while not (sender.exited() and receiver.exited()) and time.monotonic() < deadline:
+                time.sleep(1)
+                print("   " + counters_line(control), flush=True)
+            print(indent(t38ctl(control, "show", CALL)), end="")
+            for fax in (sender, receiver):
+                fax.wait(5)
+            sent, got = sender.result(), receiver.result()
         finally:
-            for process in (client, server):
-                if process is not None:
-                    process.stop()
+            sender.stop()
+            receiver.stop()
+
+        say("the endpoints' results (t38relay-fax's JSON line)")
+        for name, result, fax in (("A", sent, sender), ("B", got, receiver)):
+            print(indent(f"{name}: {json.dumps(result)}" if result else
+                         f"{name}: no result\n{fax.logs()}"), end="")
+        match = None
+        if got and got.get("ok"):
+            compare = subprocess.run([fax_binary, "compare", tiff, path("received.tiff")],
+                                     capture_output=True, text=True, timeout=60)
+            lines = compare.stdout.strip().splitlines()
+            match = json.loads(lines[-1]) if lines else None
+            say("the page B received against the page A sent (t38relay-fax compare)")
+            print(indent(compare.stdout.strip() or compare.stderr.strip()), end="")
 
         say("hang up: t38ctl delete")
         print(indent(t38ctl(control, "delete", "--call-id", CALL)), end="")
         print(indent(t38ctl(control, "stats")), end="")
         control_code = control.stop()
         dp_code = dp.stop()
-        ok = sent > 0 and arrived == sent and control_code == 0 and dp_code == 0
-        say(f"VERDICT: {'OK' if ok else 'FAILED'} — {arrived} of {sent} UDPTL datagrams relayed "
-            f"intact through DTLS on both legs; control exit {control_code}, dataplane exit "
-            f"{dp_code}; removing the namespaces")
+        pages_sent = sent.get("pages", 0) if sent else 0
+        pages_got = got.get("pages", 0) if got else 0
+        identical = bool(match and match.get("identical"))
+        ok = (sent and sent.get("ok") and got and got.get("ok") and pages_sent == pages_got > 0
+              and identical and control_code == 0 and dp_code == 0)
+        reason = "" if ok else " (" + "; ".join(
+            r.get("error") or "" for r in (sent or {}, got or {}) if r.get("error")) + ")"
+        say(f"VERDICT: {'OK' if ok else 'FAILED'} — {pages_sent} page(s) sent, {pages_got} "
+            f"received, images {'identical' if identical else 'NOT identical'}, through DTLS "
+            f"on both legs{reason if reason != ' ()' else ''}; control exit {control_code}, "
+            f"dataplane exit {dp_code}; removing the namespaces")
         return 0 if ok else 1
 
 

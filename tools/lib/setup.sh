@@ -9,6 +9,11 @@ T38_PACKAGES=(
   openssl gnutls-bin
   # integration tests: peers in network namespaces, ping, a real ICE agent
   iproute2 iputils-ping python3-aioice
+  # the fax endpoint t38relay-fax (spandsp, libtiff) and its tests (tiffcp, tiffcrop)
+  libspandsp-dev libtiff-dev libtiff-tools
+  # fax tests through the relay: tshark as the outside oracle, nftables for random loss where
+  # the kernel has no sch_netem
+  tshark nftables
 )
 
 t38_install_packages() {
