@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Merges Google Benchmark JSON files into bench/results/latest.json and bench/RESULTS.md.
 
-bench_report.py --command CMD --json OUT.json --markdown OUT.md RESULT.json...
+bench_report.py --command CMD --json OUT.json --markdown OUT.md [--fax FAX.json] RESULT.json...
 
 latest.json holds the headline figures under stable keys at the top level (see KEYS), the machine,
 the command, and every median. Figures missing from this run are left out, never invented.
 """
 import argparse
 import json
+import os
 import platform
 import subprocess
 
@@ -120,6 +121,49 @@ RELAY_NOTES = """\
 """
 
 
+FAX_NOTES = """\
+## Real faxes through the relay (bench/fax/fax_bench.py)
+
+The dataplane on `net_tap` (cryptodev record backend), `t38relay-control`, and two
+`t38relay-fax` endpoints (spandsp) in network namespaces, the call driven through `t38ctl` with
+their SDP, DTLS on both legs, as the e2e tests run it. `dtls_dtls`: the vectors' `send.tiff` (one
+A4 page); `loss_*`: its top 270 rows through 5% random loss on leg a, both directions (netem, or
+nftables where the kernel has no sch_netem), with redundancy 3 or FEC (T38FaxUdpEC). A fax is paced
+in real time (V.17, 14400 bit/s), so duration measures the fax, not the relay. Packets are UDPTL
+datagrams; `recovered` counts IFPs the receiving endpoint rebuilt from redundancy or FEC,
+`lost` the ones it could not (T.30 ECM then asks for them again); the relay's drops are the
+first signals of the side whose DTLS leg came up first (`peer-not-ready`).
+"""
+
+
+def fax_headline(runs):
+    """The headline keys of the fax runs: fax_<run>_duration_s, _packets (both ways),
+    _recovered (both endpoints), _ok."""
+    out = {}
+    for name, r in runs.items():
+        out[f"fax_{name}_ok"] = r["ok"]
+        out[f"fax_{name}_duration_s"] = r["duration_s"]
+        out[f"fax_{name}_packets"] = (r["packets_a_to_b"] or 0) + (r["packets_b_to_a"] or 0)
+        out[f"fax_{name}_recovered"] = (r["recovered_by_b"] or 0) + (r["recovered_by_a"] or 0)
+    return out
+
+
+def fax_table(runs):
+    lines = ["| run | result | pages | bit/s | duration | UDPTL a->b / b->a | received by b / a | "
+             "recovered by b / a | lost by b / a | relay forwarded (caller / callee) | relay "
+             "drops | dropped by the loss |", "| --- " * 12 + "|"]
+    for name, r in runs.items():
+        fwd, drop = r["relay_forwarded"], r["relay_dropped"]
+        lines.append(
+            f"| {name} ({r['ec']}, loss: {r['loss']}) | {'ok' if r['ok'] else 'FAILED: ' + r['error']}"
+            f" | {r['pages']} | {r['bit_rate']} | {r['duration_s']} s | {r['packets_a_to_b']} / "
+            f"{r['packets_b_to_a']} | {r['received_by_b']} / {r['received_by_a']} | "
+            f"{r['recovered_by_b']} / {r['recovered_by_a']} | {r['lost_by_b']} / {r['lost_by_a']}"
+            f" | {fwd.get('caller')} / {fwd.get('callee')} | {drop.get('caller')} / "
+            f"{drop.get('callee')} | {r['dropped_by_loss']} |")
+    return "\n".join(lines) + "\n"
+
+
 def medians(paths):
     context, rows = None, []
     for path in paths:
@@ -197,11 +241,17 @@ def main():
     ap.add_argument("--command", required=True)
     ap.add_argument("--json", required=True)
     ap.add_argument("--markdown", required=True)
+    ap.add_argument("--fax", help="bench/fax/fax_bench.py's output: real faxes through the relay")
     ap.add_argument("results", nargs="+")
     args = ap.parse_args()
     args.command = args.command.strip()
     context, rows = medians(args.results)
     figures = headline(rows)
+    fax_runs = {}
+    if args.fax and os.path.exists(args.fax):
+        with open(args.fax) as f:
+            fax_runs = json.load(f)["fax_runs"]
+        figures.update(fax_headline(fax_runs))
     machine = {
         "host": context.get("host_name"),
         "cpu": cpu_model(),
@@ -216,6 +266,8 @@ def main():
     result["command"] = args.command
     result["date"] = context.get("date")
     result["benchmarks"] = rows
+    if fax_runs:
+        result["fax_runs"] = fax_runs
     with open(args.json, "w") as f:
         json.dump(result, f, indent=1)
         f.write("\n")
@@ -236,7 +288,7 @@ def main():
             f.write("## Headline figures (bench/results/latest.json)\n\n| key | value |\n"
                     "| --- | ---: |\n")
             for k, v in figures.items():
-                f.write(f"| `{k}` | {v:,} |\n")
+                f.write(f"| `{k}` | {f'{v:,}' if isinstance(v, (int, float)) and not isinstance(v, bool) else v} |\n")
             f.write("\n")
         if result["targets"]:
             f.write("## Targets\n\n| target | key | value | met |\n| --- | --- | ---: | --- |\n")
@@ -246,6 +298,8 @@ def main():
             f.write("\n")
         if any(k.startswith("relay_") for k in figures):
             f.write(RELAY_NOTES + "\n")
+        if fax_runs:
+            f.write(FAX_NOTES + "\n" + fax_table(fax_runs) + "\n")
         f.write("## All benchmarks\n\n| benchmark | median time | median CPU | throughput |\n"
                 "| --- | ---: | ---: | ---: |\n")
         for row in rows:

@@ -12,7 +12,6 @@ it creates is removed.
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -51,13 +50,6 @@ def counters_line(control):
                        for side in ("caller", "callee") if side in legs)
 
 
-def await_sdp(fax, path, what):
-    text = fax.wait_file(path, SDP_WAIT)
-    if text is None:
-        raise RuntimeError(f"{fax.name} wrote no {what}\n{fax.logs()}")
-    return text
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dataplane")
@@ -93,34 +85,13 @@ def main():
                 f"call {CALL}", time.strftime("sent %Y-%m-%d %H:%M:%S UTC", time.gmtime())])
             say(f"the fax to send: a test page (1728 x {rows}, 204 x 196 dpi)")
 
-        timeout = ["--timeout", str(args.seconds), "--sdp-wait", str(SDP_WAIT)]
-        sender = faxtools.FaxProcess(a, fax_binary, [
-            "send", "--tiff", tiff, "--local", f"{a.v4}:5000", "--transport", "dtls",
-            "--offer-out", path("a.offer"), "--answer-in", path("a.answer")] + timeout,
-            work, "sender")
-        receiver = faxtools.FaxProcess(b, fax_binary, [
-            "receive", "--tiff-out", path("received.tiff"), "--local", f"{b.v4}:6000",
-            "--transport", "dtls", "--offer-in", path("b.offer"),
-            "--answer-out", path("b.answer")] + timeout, work, "receiver")
+        call = faxtools.FaxCall(lab, control, fax_binary, work, CALL, tiff,
+                                timeout=args.seconds, sdp_wait=SDP_WAIT)
+        sender, receiver = call.sender, call.receiver
         sent = got = None
         try:
-            offer = await_sdp(sender, path("a.offer"), "SDP offer")
-            say("A's SDP offer (t38relay-fax send), through t38ctl offer --transport dtls")
-            print(indent(offer), end="")
-            to_b = t38ctl(control, "offer", "--call-id", CALL, "--from-tag", "a1", "--transport",
-                          "dtls", "--sdp", "-", input=offer)
-            say("the relay's SDP for B")
-            print(indent(to_b), end="")
-            faxtools.write_atomic(path("b.offer"), to_b)
-            answer = await_sdp(receiver, path("b.answer"), "SDP answer")
-            say("B's SDP answer (t38relay-fax receive), through t38ctl answer")
-            print(indent(answer), end="")
-            to_a = t38ctl(control, "answer", "--call-id", CALL, "--from-tag", "a1", "--to-tag",
-                          "b1", "--sdp", "-", input=answer)
-            say("the relay's SDP for A")
-            print(indent(to_a), end="")
-            faxtools.write_atomic(path("a.answer"), to_a)
-
+            sdp = call.exchange(shown=lambda title, text: (say(title), print(indent(text), end="")))
+            to_a, to_b = sdp["to_a"], sdp["to_b"]
             relay_a, relay_b = media_of(to_a), media_of(to_b)
             say(f"faxing: A {a.v4}:5000 <-DTLS-> relay {relay_a['ip']}:{relay_a['port']} | "
                 f"relay {relay_b['ip']}:{relay_b['port']} <-DTLS-> B {b.v4}:6000 "
@@ -134,8 +105,7 @@ def main():
                 fax.wait(5)
             sent, got = sender.result(), receiver.result()
         finally:
-            sender.stop()
-            receiver.stop()
+            call.stop()
 
         say("the endpoints' results (t38relay-fax's JSON line)")
         for name, result, fax in (("A", sent, sender), ("B", got, receiver)):
@@ -143,12 +113,9 @@ def main():
                          f"{name}: no result\n{fax.logs()}"), end="")
         match = None
         if got and got.get("ok"):
-            compare = subprocess.run([fax_binary, "compare", tiff, path("received.tiff")],
-                                     capture_output=True, text=True, timeout=60)
-            lines = compare.stdout.strip().splitlines()
-            match = json.loads(lines[-1]) if lines else None
+            _, match = faxtools.compare_tiffs(fax_binary, tiff, path("received.tiff"))
             say("the page B received against the page A sent (t38relay-fax compare)")
-            print(indent(compare.stdout.strip() or compare.stderr.strip()), end="")
+            print(indent(json.dumps(match)), end="")
 
         say("hang up: t38ctl delete")
         print(indent(t38ctl(control, "delete", "--call-id", CALL)), end="")

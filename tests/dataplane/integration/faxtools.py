@@ -3,11 +3,14 @@ other side through, and a fax test page made without any outside file. Used by t
 (tests/e2e/fax) and tools/quickstart's demonstration."""
 import json
 import os
+import re
+import shutil
 import struct
 import subprocess
 import time
 
 import peertools
+from netlab import run
 
 
 def read_text(path):
@@ -197,3 +200,122 @@ def write_test_page(path, lines, scale=6):
     with open(path, "wb") as f:
         f.write(out)
     return height
+
+
+# --- a fax call through the relay -----------------------------------------------------------------
+class FaxCall:
+    """A fax through the relay: t38relay-fax sending `tiff` from peer a (the offerer, DTLS,
+    actpass) to t38relay-fax receiving in peer b (the answerer, `transport_b`), and the SIP
+    proxy's part between them: A's offer through `t38ctl offer`, the relay's SDP to B, B's answer
+    through `t38ctl answer`, the relay's SDP to A. Each SDP is also kept in `sdp`."""
+
+    def __init__(self, lab, control, binary, work, call_id, tiff, transport_b="dtls",
+                 ec="redundancy", timeout=150, sdp_wait=30, keylogs=(None, None)):
+        self.control = control
+        self.work = work
+        self.call_id = call_id
+        self.transport_b = transport_b
+        self.sdp_wait = sdp_wait
+        self.sdp = {}
+        a, b = lab.peer("a"), lab.peer("b")
+        common = ["--timeout", str(timeout), "--sdp-wait", str(sdp_wait)]
+        self.sender = FaxProcess(a, binary, [
+            "send", "--tiff", tiff, "--local", f"{a.v4}:5000", "--transport", "dtls",
+            "--offer-out", self.path("a.offer"), "--answer-in", self.path("a.answer"),
+            "--ec", ec, "--ec-depth", "3"] + common + self._keylog(keylogs[0]), work, "sender")
+        self.receiver = FaxProcess(b, binary, [
+            "receive", "--tiff-out", self.path("received.tiff"), "--local", f"{b.v4}:6000",
+            "--transport", transport_b, "--offer-in", self.path("b.offer"),
+            "--answer-out", self.path("b.answer")] + common + self._keylog(keylogs[1]),
+            work, "receiver")
+
+    @staticmethod
+    def _keylog(path):
+        return ["--keylog", path] if path else []
+
+    def path(self, name):
+        return os.path.join(self.work, name)
+
+    def _t38ctl(self, *args, input=None):
+        result = self.control.t38ctl(*args, input=input)
+        if result.returncode != 0:
+            raise RuntimeError(f"t38ctl {' '.join(args)}: {result.stderr.strip()}\n"
+                               + self.control.logs())
+        return result.stdout
+
+    def _await(self, fax, name):
+        text = fax.wait_file(self.path(name), self.sdp_wait)
+        if text is None:
+            raise RuntimeError(f"{fax.name} wrote no {name} (exit {fax.process.poll()})\n"
+                               + self.logs())
+        return text
+
+    def exchange(self, tamper=None, shown=None):
+        """Offer and answer through t38ctl; `tamper(sdp)` changes what B reads, `shown(title,
+        sdp)` sees each SDP as it passes. Returns self.sdp: offer, to_b, answer, to_a."""
+        shown = shown or (lambda title, sdp: None)
+        self.sdp["offer"] = self._await(self.sender, "a.offer")
+        shown("A's SDP offer, through t38ctl offer", self.sdp["offer"])
+        self.sdp["to_b"] = self._t38ctl("offer", "--call-id", self.call_id, "--from-tag", "ftag",
+                                        "--transport", self.transport_b, "--sdp", "-",
+                                        input=self.sdp["offer"])
+        shown("the relay's SDP for B", self.sdp["to_b"])
+        write_atomic(self.path("b.offer"), tamper(self.sdp["to_b"]) if tamper
+                     else self.sdp["to_b"])
+        self.sdp["answer"] = self._await(self.receiver, "b.answer")
+        shown("B's SDP answer, through t38ctl answer", self.sdp["answer"])
+        self.sdp["to_a"] = self._t38ctl("answer", "--call-id", self.call_id, "--from-tag",
+                                        "ftag", "--to-tag", "ttag", "--sdp", "-",
+                                        input=self.sdp["answer"])
+        shown("the relay's SDP for A", self.sdp["to_a"])
+        write_atomic(self.path("a.answer"), self.sdp["to_a"])
+        return self.sdp
+
+    def stop(self):
+        self.sender.stop()
+        self.receiver.stop()
+
+    def logs(self):
+        return self.sender.logs() + self.receiver.logs() + self.control.logs()
+
+
+def compare_tiffs(binary, a, b):
+    """(exit status, the JSON verdict or None) of `t38relay-fax compare a b`."""
+    result = subprocess.run([binary, "compare", a, b], capture_output=True, text=True,
+                            timeout=60)
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    try:
+        return result.returncode, json.loads(lines[-1]) if lines else None
+    except ValueError:
+        return result.returncode, None
+
+
+# --- loss on a leg ------------------------------------------------------------------------------
+def add_loss(lab, letter, percent):
+    """`percent` random loss on peer `letter`'s link to the relay, both directions: netem on the
+    peer's veth0 and on the bridge port to-<letter>; a kernel without sch_netem gets the same
+    from nftables on the relay namespace's bridge (a silent drop, like netem, unlike an
+    output-hook drop, which the sender would see as EPERM). Returns how it was done."""
+    def netem(dev):
+        return ["tc", "qdisc", "add", "dev", dev, "root", "netem", "loss", f"{percent}%"]
+    first = run(netem("veth0"), ns=lab.peer(letter).ns, check=False)
+    if first.returncode == 0:
+        run(netem(f"to-{letter}"), ns=lab.relay_ns)
+        return f"netem {percent}% on leg {letter}"
+    if "qdisc kind is unknown" not in first.stderr:
+        raise RuntimeError(f"tc netem: {first.stderr.strip()}")
+    if shutil.which("nft") is None:
+        raise RuntimeError("no sch_netem in this kernel and no nft (Debian: nftables) for loss")
+    drop = f"ip protocol udp numgen random mod 100 < {percent} counter drop"
+    run(["nft", "-f", "-"], ns=lab.relay_ns, input=(
+        "table bridge t38loss {\n chain forward {\n"
+        "  type filter hook forward priority 0; policy accept;\n"
+        f'  iifname "to-{letter}" {drop}\n  oifname "to-{letter}" {drop}\n }}\n}}\n'))
+    return f"nftables {percent}% on leg {letter} (no sch_netem in this kernel)"
+
+
+def dropped_by_loss(lab):
+    """Packets the nftables loss dropped (None with netem)."""
+    out = run(["nft", "list", "table", "bridge", "t38loss"], ns=lab.relay_ns, check=False).stdout
+    counts = [int(n) for n in re.findall(r"counter packets (\d+)", out)]
+    return sum(counts) if counts else None

@@ -26,8 +26,9 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(_HERE, "..", "control"))
 import test_calls  # noqa: E402  CallTestCase: lab, dataplane, control, t38ctl offer/answer/show
 from flowclient import FlowClient  # noqa: E402  (on the path test_calls set up)
-from faxtools import FaxProcess, read_text, write_atomic  # noqa: E402
-from netlab import RELAY_V4, TAP_NAME, run  # noqa: E402
+from faxtools import (FaxCall, add_loss, compare_tiffs, dropped_by_loss,  # noqa: E402
+                      read_text)
+from netlab import RELAY_V4, TAP_NAME  # noqa: E402
 import peertools  # noqa: E402
 from peertools import media_of  # noqa: E402
 
@@ -112,81 +113,53 @@ class FaxTestCase(test_calls.CallTestCase):
 
     def compare(self, a, b):
         """(exit status, JSON) of `t38relay-fax compare a b`."""
-        result = subprocess.run([self.fax_binary, "compare", a, b], capture_output=True,
-                                text=True, timeout=60)
-        lines = [line for line in result.stdout.splitlines() if line.strip()]
-        try:
-            verdict = json.loads(lines[-1]) if lines else None
-        except ValueError:
-            verdict = None
-        self.assertIsNotNone(verdict, f"compare {a} {b}: no JSON\n{result.stdout}{result.stderr}")
-        return result.returncode, verdict
+        code, verdict = compare_tiffs(self.fax_binary, a, b)
+        self.assertIsNotNone(verdict, f"compare {a} {b}: no JSON")
+        return code, verdict
 
     # --- the endpoints ------------------------------------------------------------------------
-    def start_fax(self, letter, name, args, timeout, keylog):
-        args = args + ["--timeout", str(timeout), "--sdp-wait", str(SDP_WAIT)]
-        if keylog:
-            args += ["--keylog", keylog]
-        fax = FaxProcess(self.lab.peer(letter), self.fax_binary, args, self.work, name)
-        self.faxes.append(fax)
-        return fax
+    def start_call(self, call_id, tiff, transport_b="dtls", ec="redundancy",
+                   timeout=FULL_PAGE_TIMEOUT, keylogs=(None, None)):
+        """The sender (offerer in a: dtls, actpass, the contract's defaults) and the receiver
+        (answerer in b: it takes the T.38 parameters and EC of the relay's offer)."""
+        call = FaxCall(self.lab, self.control, self.fax_binary, self.work, call_id, tiff,
+                       transport_b=transport_b, ec=ec, timeout=timeout, sdp_wait=SDP_WAIT,
+                       keylogs=keylogs)
+        self.faxes += [call.sender, call.receiver]
+        return call
 
-    def start_sender(self, tiff, ec="redundancy", timeout=FULL_PAGE_TIMEOUT, keylog=None):
-        """The offerer in a: dtls, actpass (the contract's defaults)."""
-        a = self.lab.peer("a")
-        return self.start_fax("a", "sender", [
-            "send", "--tiff", tiff, "--local", f"{a.v4}:5000", "--transport", "dtls",
-            "--offer-out", self.path("a.offer"), "--answer-in", self.path("a.answer"),
-            "--ec", ec, "--ec-depth", "3"], timeout, keylog)
-
-    def start_receiver(self, transport="dtls", timeout=FULL_PAGE_TIMEOUT, keylog=None):
-        """The answerer in b: takes the T.38 parameters and EC of the relay's offer."""
-        b = self.lab.peer("b")
-        return self.start_fax("b", "receiver", [
-            "receive", "--tiff-out", self.path("received.tiff"), "--local", f"{b.v4}:6000",
-            "--transport", transport, "--offer-in", self.path("b.offer"),
-            "--answer-out", self.path("b.answer")], timeout, keylog)
-
-    def wait_file(self, path, writer):
-        text = writer.wait_file(path, SDP_WAIT)
-        if text is None:
-            self.fail(f"{writer.name} wrote no {os.path.basename(path)} (exit "
-                      f"{writer.process.poll()})\n" + self.fax_logs())
-        return text
-
-    def exchange_sdp(self, call_id, sender, receiver, transport_b="dtls", tamper=None):
-        """The SIP proxy's part: offer and answer through t38ctl, each SDP checked on the way.
+    def exchange_sdp(self, call, tamper=None):
+        """The SIP proxy's part: offer and answer through t38ctl, each SDP checked.
         Returns (to_a, to_b): what the sender and the receiver read from the relay (media_of)."""
         a, b = self.lab.peer("a"), self.lab.peer("b")
-        offer = self.wait_file(self.path("a.offer"), sender)
-        mine = media_of(offer)
+        try:
+            sdp = call.exchange(tamper=tamper)
+        except RuntimeError as e:
+            self.fail(str(e))
+        mine = media_of(sdp["offer"])
         self.assertEqual((mine["ip"], mine["port"], mine["proto"]), (a.v4, 5000, "UDP/TLS/UDPTL"),
-                         offer)
-        self.assertEqual(mine["setup"], "actpass", offer)
-        self.assertEqual(mine["fingerprint"][0], "sha-256", offer)
-        sdp_b = self.offer(call_id, offer, transport=transport_b)
-        to_b = media_of(sdp_b)
-        self.assertEqual(to_b["ip"], RELAY_V4, sdp_b)
-        self.assertEqual(udp_ec_of(sdp_b), udp_ec_of(offer), "the relay changed T38FaxUdpEC")
-        if transport_b == "dtls":
-            self.assertEqual(to_b["proto"], "UDP/TLS/UDPTL", sdp_b)
-            self.assertEqual(to_b["fingerprint"][0], "sha-256", sdp_b)
+                         sdp["offer"])
+        self.assertEqual(mine["setup"], "actpass", sdp["offer"])
+        self.assertEqual(mine["fingerprint"][0], "sha-256", sdp["offer"])
+        to_b = media_of(sdp["to_b"])
+        self.assertEqual(to_b["ip"], RELAY_V4, sdp["to_b"])
+        self.assertEqual(udp_ec_of(sdp["to_b"]), udp_ec_of(sdp["offer"]),
+                         "the relay changed T38FaxUdpEC")
+        if call.transport_b == "dtls":
+            self.assertEqual(to_b["proto"], "UDP/TLS/UDPTL", sdp["to_b"])
+            self.assertEqual(to_b["fingerprint"][0], "sha-256", sdp["to_b"])
             self.assertNotEqual(to_b["fingerprint"][1], mine["fingerprint"][1],
                                 "the relay passed the sender's fingerprint on")
         else:
-            self.assertEqual(to_b["proto"].lower(), "udptl", sdp_b)
-            self.assertIsNone(to_b["fingerprint"], sdp_b)
-        write_atomic(self.path("b.offer"), tamper(sdp_b) if tamper else sdp_b)
-        answer = self.wait_file(self.path("b.answer"), receiver)
-        theirs = media_of(answer)
-        self.assertEqual((theirs["ip"], theirs["port"]), (b.v4, 6000), answer)
-        sdp_a = self.answer(call_id, answer)
-        to_a = media_of(sdp_a)
-        self.assertEqual((to_a["ip"], to_a["proto"]), (RELAY_V4, "UDP/TLS/UDPTL"), sdp_a)
-        self.assertIn(to_a["setup"], ("active", "passive"), sdp_a)
-        self.assertEqual(to_a["fingerprint"][0], "sha-256", sdp_a)
+            self.assertEqual(to_b["proto"].lower(), "udptl", sdp["to_b"])
+            self.assertIsNone(to_b["fingerprint"], sdp["to_b"])
+        theirs = media_of(sdp["answer"])
+        self.assertEqual((theirs["ip"], theirs["port"]), (b.v4, 6000), sdp["answer"])
+        to_a = media_of(sdp["to_a"])
+        self.assertEqual((to_a["ip"], to_a["proto"]), (RELAY_V4, "UDP/TLS/UDPTL"), sdp["to_a"])
+        self.assertIn(to_a["setup"], ("active", "passive"), sdp["to_a"])
+        self.assertEqual(to_a["fingerprint"][0], "sha-256", sdp["to_a"])
         self.assertNotEqual(to_a["port"], to_b["port"], "one relay port for both legs")
-        write_atomic(self.path("a.answer"), sdp_a)
         return to_a, to_b
 
     def finish(self, fax, timeout):
@@ -253,12 +226,12 @@ class FaxTestCase(test_calls.CallTestCase):
             lossless=True):
         """Sends `tiff` from a to b through the relay and checks both results, the received
         TIFF and the relay's counters. Returns (sender result, receiver result, relay legs)."""
-        sender = self.start_sender(tiff, ec=ec, timeout=timeout, keylog=keylogs[0])
-        receiver = self.start_receiver(transport=transport_b, timeout=timeout,
-                                       keylog=keylogs[1])
+        call = self.start_call(call_id, tiff, transport_b=transport_b, ec=ec, timeout=timeout,
+                               keylogs=keylogs)
+        sender, receiver = call.sender, call.receiver
         if before_exchange:
             before_exchange()
-        to_a, to_b = self.exchange_sdp(call_id, sender, receiver, transport_b=transport_b)
+        to_a, to_b = self.exchange_sdp(call)
         sent = self.expect_fax(sender, "send", pages, "dtls", timeout + 20)
         got = self.expect_fax(receiver, "receive", pages, transport_b, 20)
         code, verdict = self.compare(tiff, self.path("received.tiff"))
@@ -310,33 +283,11 @@ class FaxMultiPage(FaxTestCase):
 
 class LossTestCase(FaxTestCase):
     def add_loss(self):
-        """LOSS_PERCENT random loss on leg a, both directions. netem on a's veth0 (a to relay) and
-        on to-a (relay to a); a kernel without sch_netem gets the same from nftables on the
-        relay namespace's bridge (a silent drop, like netem, unlike an output-hook drop, which
-        the sender would see as EPERM)."""
-        def netem(dev):
-            return ["tc", "qdisc", "add", "dev", dev, "root", "netem", "loss", f"{LOSS_PERCENT}%"]
-        first = run(netem("veth0"), ns=self.lab.peer("a").ns, check=False)
-        if first.returncode == 0:
-            run(netem("to-a"), ns=self.lab.relay_ns)
-            log(f"loss: netem {LOSS_PERCENT}% on leg a")
-            return
-        self.assertIn("qdisc kind is unknown", first.stderr, first)
-        self.assertIsNotNone(shutil.which("nft"), "no sch_netem in this kernel and no nft "
-                             "(Debian: nftables) for the loss")
-        drop = f"ip protocol udp numgen random mod 100 < {LOSS_PERCENT} counter drop"
-        run(["nft", "-f", "-"], ns=self.lab.relay_ns, input=(
-            "table bridge t38loss {\n chain forward {\n"
-            "  type filter hook forward priority 0; policy accept;\n"
-            f'  iifname "to-a" {drop}\n  oifname "to-a" {drop}\n }}\n}}\n'))
-        log(f"loss: no sch_netem in this kernel: nftables {LOSS_PERCENT}% on leg a (bridge)")
-
-    def dropped_by_loss(self):
-        """Packets the nftables loss dropped (None with netem)."""
-        out = run(["nft", "list", "table", "bridge", "t38loss"], ns=self.lab.relay_ns,
-                  check=False).stdout
-        counts = [int(n) for n in re.findall(r"counter packets (\d+)", out)]
-        return sum(counts) if counts else None
+        """LOSS_PERCENT random loss on leg a, both directions."""
+        try:
+            log("loss: " + add_loss(self.lab, "a", LOSS_PERCENT))
+        except RuntimeError as e:
+            self.fail(str(e))
 
     def lossy_fax(self, call_id, ec, offered_ec):
         sent, got, relay = self.fax(call_id, self.short_page(), 1, ec=ec, timeout=SHORT_TIMEOUT,
@@ -344,7 +295,7 @@ class LossTestCase(FaxTestCase):
         with open(self.path("b.offer"), newline="") as f:
             self.assertEqual(udp_ec_of(f.read()), offered_ec, "the EC the receiver was offered")
         log(f"recovered: sender {sent['recovered']} receiver {got['recovered']}; lost: sender "
-            f"{sent['lost']} receiver {got['lost']}; dropped on leg a: {self.dropped_by_loss()}")
+            f"{sent['lost']} receiver {got['lost']}; dropped on leg a: {dropped_by_loss(self.lab)}")
         # Most packets go a to b: 5% of them are lost before the relay and restored by b.
         self.assertGreater(got["recovered"], 0, got)
         gaps = (relay["caller"].get("udptl") or {}).get("seq_gaps")
@@ -364,9 +315,9 @@ class FaxLossFec(LossTestCase):
 
 class FaxWrongFingerprint(FaxTestCase):
     def test_receiver_rejects_the_relay(self):
-        sender = self.start_sender(self.short_page(), timeout=12)
-        receiver = self.start_receiver(timeout=12)
-        to_a, to_b = self.exchange_sdp("fax-fp", sender, receiver, tamper=flip_fingerprint_digit)
+        call = self.start_call("fax-fp", self.short_page(), timeout=12)
+        sender, receiver = call.sender, call.receiver
+        self.exchange_sdp(call, tamper=flip_fingerprint_digit)
         code_b, got = self.finish(receiver, 40)
         code_a, sent = self.finish(sender, 40)
         log(f"receiver: exit {code_b} {json.dumps(got)}")
