@@ -9,6 +9,7 @@
 #include "control/sdp/attributes.h"
 #include "control/sdp/sdp.h"
 #include "dataplane/flowsock/protocol.h"
+#include "dataplane/wire/udptl.h"
 
 namespace t38relay::tools::fax {
 
@@ -51,6 +52,15 @@ std::string WriteEndpointSdp(const LocalSdp& local) {
   return sdp::WriteSdp(session);
 }
 
+uint32_t EcDepthFor(sdp::T38UdpEc ec, uint32_t depth) {
+  // What the UDPTL codec carries: up to 15 secondaries, up to 8 FEC entries spanning up to 8.
+  const uint32_t most = ec == sdp::T38UdpEc::kFec
+                            ? static_cast<uint32_t>(std::min<size_t>(dataplane::kMaxFecEntries,
+                                                                     dataplane::kMaxFecSpan))
+                            : static_cast<uint32_t>(dataplane::kMaxSecondary);
+  return std::min(depth, most);
+}
+
 sdp::T38Params OfferT38Params(sdp::T38UdpEc ec, uint32_t depth) {
   sdp::T38Params p;
   p.version = 0;
@@ -59,6 +69,7 @@ sdp::T38Params OfferT38Params(sdp::T38UdpEc ec, uint32_t depth) {
   p.max_buffer = kOurMaxBuffer;
   p.max_datagram = kOurMaxDatagram;
   p.udp_ec = ec;
+  depth = EcDepthFor(ec, depth);
   if (ec != sdp::T38UdpEc::kNone) p.udp_ec_depth = sdp::T38EcDepth{depth, std::nullopt};
   if (ec == sdp::T38UdpEc::kFec) p.udp_fec_max_span = depth;
   return p;
@@ -140,7 +151,11 @@ absl::StatusOr<Negotiated> Negotiate(const LocalSdp& local,
       ? peer.t38.rate_management.value_or(sdp::T38RateManagement::kTransferredTcf)
       : local.t38.rate_management.value_or(sdp::T38RateManagement::kTransferredTcf);
   n.transferred_tcf = rate == sdp::T38RateManagement::kTransferredTcf;
-  n.peer_max_datagram = peer.t38.max_datagram.value_or(kDefaultPeerMaxDatagram);
+  // Some peers announce 65535 or more: we never send more than a 1500-byte IPv4 frame carries
+  // (no IP fragments, and an IFP the codec and a DTLS record always take).
+  constexpr uint32_t kLargestDatagram = 1472;
+  n.peer_max_datagram =
+      std::min(peer.t38.max_datagram.value_or(kDefaultPeerMaxDatagram), kLargestDatagram);
   n.peer_max_buffer = peer.t38.max_buffer.value_or(kDefaultPeerMaxBuffer);
   return n;
 }

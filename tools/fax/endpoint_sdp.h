@@ -46,8 +46,11 @@ struct LocalSdp {
 // v=0, o=, s=t38relay-fax, c=, t=0 0, one m=image line; CRLF lines.
 std::string WriteEndpointSdp(const LocalSdp& local);
 
+// `depth` capped at what the UDPTL codec carries for `ec` (15 secondaries, 8 FEC entries).
+uint32_t EcDepthFor(control::sdp::T38UdpEc ec, uint32_t depth);
 // The T.38 attributes of our offer: version 0, 14400 bit/s, transferredTCF, our buffer and
-// datagram sizes, the EC mode and its depth (T38FaxUdpECDepth; FEC adds T38FaxUdpFECMaxSpan).
+// datagram sizes, the EC mode and its depth, capped by EcDepthFor (T38FaxUdpECDepth; FEC adds
+// T38FaxUdpFECMaxSpan).
 control::sdp::T38Params OfferT38Params(control::sdp::T38UdpEc ec, uint32_t depth);
 // The answer's: the offer's EC (none when it names none), the lower version and bit rate, the
 // offer's rate management, our sizes and depth; fill-bit removal and transcoding stay off.

@@ -196,7 +196,7 @@ EndpointResult RunEndpoint(const EndpointOptions& options, std::ostream& log) {
                                        " is not of the family of --local ",
                                        socket->local().ToString()));
   }
-  const uint32_t depth = options.ec_depth;
+  const uint32_t depth = EcDepthFor(n.ec, options.ec_depth);
   say(absl::StrCat(std::string(control::offer_answer::ProtoName(n.proto)), " to ", n.remote.ToString(),
                    n.proto == Proto::kDtls
                        ? absl::StrCat(", DTLS ",
@@ -350,6 +350,8 @@ EndpointResult RunEndpoint(const EndpointOptions& options, std::ostream& log) {
   result.recovered = receiver.counters().recovered;
   result.lost = receiver.counters().lost;
   if (session != nullptr) result.fax = session->result();
+  // spandsp may still call send_ifp while it is freed: before the transport and the callbacks go.
+  session.reset();
   if (error.empty() && !result.fax.ok()) {
     error = absl::StrCat("T.30: ", result.fax.t30_reason.empty() ? "no result"
                                                                  : result.fax.t30_reason);

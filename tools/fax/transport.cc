@@ -31,6 +31,7 @@ namespace {
 // Larger than any UDP payload over IPv4 or IPv6 without jumbograms.
 constexpr size_t kMaxDatagram = 65536;
 constexpr uint8_t kAlertWarning = 1;
+constexpr uint8_t kAlertFatal = 2;
 constexpr uint8_t kCloseNotify = 0;
 
 socklen_t ToSockaddr(const SocketAddress& a, sockaddr_storage* out) {
@@ -380,9 +381,12 @@ class FaxTransport::DtlsPath : public crypto::DtlsEngine::Delegate {
       }
       const Bytes plaintext(job.plaintext(), job.plaintext_length());
       if (job.content_type == dataplane::kDtlsAlert) {
+        // RFC 5246 section 7.2: close_notify and fatal alerts end the association; a warning
+        // does not.
+        const uint8_t level = plaintext.size() >= 2 ? plaintext[0] : kAlertFatal;
         const uint8_t description = plaintext.size() >= 2 ? plaintext[1] : 0;
         owner_->Log(absl::StrCat("dtls: ", AlertName(description), " from the peer"));
-        owner_->peer_closed_ = true;
+        if (level == kAlertFatal || description == kCloseNotify) owner_->peer_closed_ = true;
         continue;
       }
       ++owner_->counters_.payloads_received;
@@ -428,8 +432,12 @@ void FaxTransport::Start(uint64_t now_ms) {
 }
 
 void FaxTransport::Poll(uint64_t now_ms) {
+  // Bounded: a flood (from anyone) must not keep the caller from its 20 ms fax ticks and timers.
+  constexpr int kMostPerPoll = 64;
   SocketAddress from;
-  while (std::optional<size_t> n = socket_->Receive(buffer_, &from)) {
+  for (int i = 0; i < kMostPerPoll; ++i) {
+    std::optional<size_t> n = socket_->Receive(buffer_, &from);
+    if (!n.has_value()) break;
     ++counters_.datagrams_received;
     if (from != remote_) {
       ++counters_.foreign;

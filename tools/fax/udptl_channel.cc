@@ -143,15 +143,22 @@ bool UdptlReceiver::Receive(Bytes datagram) {
   // first ones were lost, and they may still be in its redundancy.
   if (!expected_.has_value()) expected_ = seq < kWindow / 2 ? 0 : seq;
   int gap = Distance(*expected_, seq);
-  if (gap < 0) {
+  if (gap > kMaxGap || gap < -kMaxGap) {
+    const std::optional<uint16_t> from = std::exchange(restart_from_, seq);
+    const int on_from = from.has_value() ? Distance(*from, seq) : 0;
+    if (on_from <= 0 || on_from > kMaxGap) {
+      ++counters_.out_of_window;
+      return true;
+    }
+    // It follows on from the last out-of-window packet: the peer's numbering restarted there.
+    ++counters_.restarts;
+    expected_ = *from;
+    gap = on_from;
+  } else if (gap < 0) {
     ++counters_.duplicates;
     return true;
   }
-  if (gap > kMaxGap) {
-    ++counters_.restarts;
-    expected_ = seq;
-    gap = 0;
-  }
+  restart_from_.reset();
   Store(seq, packet.primary, /*recovered=*/false);
   if (packet.recovery == dataplane::UdptlRecovery::kSecondary) {
     const auto secondaries = packet.secondaries();

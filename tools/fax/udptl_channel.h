@@ -62,7 +62,9 @@ class UdptlSender {
 class UdptlReceiver {
  public:
   using Deliver = std::function<void(uint16_t seq, dataplane::Bytes ifp)>;
-  // Packets further ahead than this restart the sequence instead of counting a huge loss.
+  // A packet further than this ahead of or behind the expected sequence number is a stray, or the
+  // first of a peer that restarted its numbering: it is dropped, and the numbering restarts from
+  // it only when the next packet follows on from it (so one stray cannot stall the stream).
   static constexpr int kMaxGap = 512;
 
   UdptlReceiver(dataplane::IfpVariant variant, Deliver deliver);
@@ -75,9 +77,10 @@ class UdptlReceiver {
     uint64_t delivered = 0;   // IFPs handed on
     uint64_t recovered = 0;   // of those, rebuilt from redundancy or FEC
     uint64_t lost = 0;        // sequence numbers skipped without their IFP
-    uint64_t duplicates = 0;  // packets at or behind the expected sequence number
+    uint64_t duplicates = 0;  // packets up to kMaxGap behind the expected sequence number
     uint64_t malformed = 0;
-    uint64_t restarts = 0;    // sequence jumps beyond kMaxGap
+    uint64_t out_of_window = 0;  // packets further than kMaxGap from it (dropped)
+    uint64_t restarts = 0;       // numbering restarts (an out-of-window packet, then its next)
   };
   const Counters& counters() const { return counters_; }
 
@@ -99,6 +102,7 @@ class UdptlReceiver {
   dataplane::IfpVariant variant_;
   Deliver deliver_;
   std::optional<uint16_t> expected_;
+  std::optional<uint16_t> restart_from_;  // the last out-of-window packet's sequence number
   std::array<Slot, kWindow> window_;
   Counters counters_;
 };

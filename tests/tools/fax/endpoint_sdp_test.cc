@@ -157,6 +157,20 @@ TEST(EndpointSdpTest, EcFollowsTheAnswer) {
   EXPECT_EQ(Negotiate(offer, answer, true)->peer_max_datagram, 300u);
   answer.t38.max_datagram.reset();
   EXPECT_EQ(Negotiate(offer, answer, true)->peer_max_datagram, kDefaultPeerMaxDatagram);
+  // A huge announced limit: never more than a 1500-byte IPv4 frame carries.
+  answer.t38.max_datagram = 65535;
+  EXPECT_EQ(Negotiate(offer, answer, true)->peer_max_datagram, 1472u);
+}
+
+TEST(EndpointSdpTest, EcDepthIsCappedAtWhatTheCodecCarries) {
+  sdp::T38Params fec_offer;
+  fec_offer.udp_ec = sdp::T38UdpEc::kFec;
+  const sdp::T38Params fec = AnswerT38Params(fec_offer, 15);
+  EXPECT_EQ(fec.udp_ec_depth, (sdp::T38EcDepth{8, std::nullopt}));
+  EXPECT_EQ(fec.udp_fec_max_span, 8u);
+  EXPECT_EQ(OfferT38Params(sdp::T38UdpEc::kRedundancy, 99).udp_ec_depth,
+            (sdp::T38EcDepth{15, std::nullopt}));
+  EXPECT_EQ(EcDepthFor(sdp::T38UdpEc::kRedundancy, 3), 3u);
 }
 
 TEST(EndpointSdpTest, PortZeroAnswerIsARejection) {

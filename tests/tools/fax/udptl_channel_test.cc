@@ -186,6 +186,41 @@ TEST(UdptlChannelTest, AStreamJoinedLateStartsWhereItIs) {
   EXPECT_EQ(receiver.counters().lost, 0u);
 }
 
+// A plain UDPTL packet with sequence number `seq` and `ifp` as primary.
+std::vector<uint8_t> PacketAt(uint16_t seq, const std::vector<uint8_t>& ifp) {
+  std::vector<uint8_t> buffer(ifp.size() + 16);
+  size_t written = 0;
+  EXPECT_EQ(dataplane::EncodeUdptl(dataplane::UdptlWithRedundancy(seq, ifp, {}), buffer, &written),
+            dataplane::WireError::kOk);
+  buffer.resize(written);
+  return buffer;
+}
+
+TEST(UdptlChannelTest, AStrayFarAheadDoesNotStallTheStream) {
+  std::vector<uint16_t> seqs;
+  UdptlReceiver receiver(IfpVariant::k1998, [&](uint16_t seq, Bytes) { seqs.push_back(seq); });
+  const std::vector<uint8_t> ifp = MakeIfp(1);
+  for (uint16_t seq : {0, 1, 2, 40000, 3, 4}) ASSERT_TRUE(receiver.Receive(PacketAt(seq, ifp)));
+  EXPECT_EQ(seqs, (std::vector<uint16_t>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(receiver.counters().out_of_window, 1u);
+  EXPECT_EQ(receiver.counters().restarts, 0u);
+  EXPECT_EQ(receiver.counters().lost, 0u);
+}
+
+TEST(UdptlChannelTest, ANumberingRestartIsTakenOnceItsNextPacketFollows) {
+  std::vector<uint16_t> seqs;
+  UdptlReceiver receiver(IfpVariant::k1998, [&](uint16_t seq, Bytes) { seqs.push_back(seq); });
+  const std::vector<uint8_t> ifp = MakeIfp(2);
+  // 5000..5002, then the peer starts again at 0 (its first packet at 0 is dropped: one lost).
+  for (uint16_t seq : {5000, 5001, 5002, 0, 1, 2}) {
+    ASSERT_TRUE(receiver.Receive(PacketAt(seq, ifp)));
+  }
+  EXPECT_EQ(seqs, (std::vector<uint16_t>{5000, 5001, 5002, 1, 2}));
+  EXPECT_EQ(receiver.counters().restarts, 1u);
+  EXPECT_EQ(receiver.counters().out_of_window, 1u);
+  EXPECT_EQ(receiver.counters().lost, 1u);
+}
+
 TEST(UdptlChannelTest, GarbageIsCountedNotDelivered) {
   int delivered = 0;
   UdptlReceiver receiver(IfpVariant::k1998, [&](uint16_t, Bytes) { ++delivered; });
