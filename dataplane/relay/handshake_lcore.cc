@@ -14,18 +14,6 @@
 
 namespace t38relay::dataplane {
 
-namespace {
-
-// The bytes a cookie is bound to: the source address and port.
-std::vector<uint8_t> PeerBytes(const SocketAddress& a) {
-  std::vector<uint8_t> bytes(a.ip.bytes.begin(), a.ip.bytes.begin() + a.ip.size());
-  bytes.push_back(static_cast<uint8_t>(a.port >> 8));
-  bytes.push_back(static_cast<uint8_t>(a.port));
-  return bytes;
-}
-
-}  // namespace
-
 struct HandshakeLcore::Flow : crypto::DtlsEngine::Delegate {
   HandshakeLcore* lcore = nullptr;
   uint64_t leg_id = 0;
@@ -206,7 +194,7 @@ absl::Status HandshakeLcore::CreateEngine(Flow& flow, crypto::DtlsRole role,
   config.role = role;
   config.identity = flow.identity;
   config.peer_fingerprints = flow.peer_fingerprints;
-  if (role == crypto::DtlsRole::kServer) config.peer_address = PeerBytes(peer);
+  if (role == crypto::DtlsRole::kServer) config.peer_address = AddressPortBytes(peer);
   flow.peer = peer;
   flow.engine_role = role;
   absl::StatusOr<std::unique_ptr<crypto::DtlsEngine>> engine = dtls_->NewEngine(config, &flow);
@@ -280,7 +268,7 @@ void HandshakeLcore::ProcessDtls(rte_mbuf* m, Leg& leg, uint64_t now_ms) {
     rte_pktmbuf_free(m);
     return;
   }
-  std::vector<uint8_t> peer = PeerBytes(source);
+  std::vector<uint8_t> peer = AddressPortBytes(source);
   std::array<uint8_t, crypto::DtlsCookieResponder::kMaxResponseLength> response;
   crypto::DtlsCookieResponder::Result verdict =
       dtls_->cookies().Check(datagram, peer, response);

@@ -73,4 +73,11 @@ std::optional<IpAddress> ParseIpAddress(std::string_view text) {
   return std::nullopt;
 }
 
+std::vector<uint8_t> AddressPortBytes(const SocketAddress& a) {
+  std::vector<uint8_t> bytes(a.ip.bytes.begin(), a.ip.bytes.begin() + a.ip.size());
+  bytes.push_back(static_cast<uint8_t>(a.port >> 8));
+  bytes.push_back(static_cast<uint8_t>(a.port));
+  return bytes;
+}
+
 }  // namespace t38relay::dataplane

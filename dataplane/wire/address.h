@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace t38relay::dataplane {
 
@@ -32,6 +33,9 @@ struct SocketAddress {
   std::string ToString() const;
   friend bool operator==(const SocketAddress&, const SocketAddress&) = default;
 };
+
+// The address's 4 or 16 bytes, then the port big-endian: what a DTLS cookie is bound to.
+std::vector<uint8_t> AddressPortBytes(const SocketAddress& a);
 
 // Dotted quad or any IPv6 text inet_pton takes (no zone, no brackets); nullopt otherwise.
 std::optional<IpAddress> ParseIpAddress(std::string_view text);

@@ -13,8 +13,8 @@
 #include <cstring>
 #include <utility>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "crypto/record/record_protector.h"
 #include "crypto/soft/soft_backend.h"
 #include "dataplane/wire/demux.h"
@@ -64,14 +64,6 @@ SocketAddress FromSockaddr(const sockaddr_storage& s) {
   return a;
 }
 
-// The bytes a DTLS cookie is bound to: address then port.
-std::vector<uint8_t> PeerBytes(const SocketAddress& a) {
-  std::vector<uint8_t> out(a.ip.bytes.begin(), a.ip.bytes.begin() + a.ip.size());
-  out.push_back(static_cast<uint8_t>(a.port >> 8));
-  out.push_back(static_cast<uint8_t>(a.port));
-  return out;
-}
-
 // RFC 5246 section 7.2 names of the alerts a peer is likely to send.
 std::string AlertName(uint8_t description) {
   switch (description) {
@@ -93,10 +85,9 @@ std::string AlertName(uint8_t description) {
   }
 }
 
-std::string Hex(Bytes bytes) {
-  std::string out;
-  for (uint8_t b : bytes) absl::StrAppendFormat(&out, "%02x", b);
-  return out;
+std::string ToHex(Bytes bytes) {
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
 }  // namespace
@@ -317,7 +308,7 @@ class FaxTransport::DtlsPath : public crypto::DtlsEngine::Delegate {
   }
   void OnKeyLogSecrets(Bytes client_random, Bytes, Bytes master_secret) override {
     const std::string line =
-        absl::StrCat("CLIENT_RANDOM ", Hex(client_random), " ", Hex(master_secret), "\n");
+        absl::StrCat("CLIENT_RANDOM ", ToHex(client_random), " ", ToHex(master_secret), "\n");
     const int fd = open(settings_.keylog_path.c_str(),
                         O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (fd < 0 || write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
@@ -331,7 +322,7 @@ class FaxTransport::DtlsPath : public crypto::DtlsEngine::Delegate {
   // Server: a ClientHello passes the stateless cookie exchange before an engine exists.
   void Accept(Bytes datagram, uint64_t now_ms) {
     std::array<uint8_t, crypto::DtlsCookieResponder::kMaxResponseLength> response;
-    const std::vector<uint8_t> peer = PeerBytes(owner_->remote_);
+    const std::vector<uint8_t> peer = dataplane::AddressPortBytes(owner_->remote_);
     const auto result = context_->cookies().Check(datagram, peer, response);
     switch (result.verdict) {
       case crypto::DtlsCookieResponder::Verdict::kVerifyRequest:
