@@ -234,10 +234,10 @@ void HandshakeLcore::ProcessPunted(rte_mbuf* m, uint64_t now_ms) {
     rte_pktmbuf_free(m);
     return;
   }
-  ProcessDtls(m, *leg, now_ms);
+  ProcessDtls(m, *leg, info.kind == PuntKind::kBeforeKeys, now_ms);
 }
 
-void HandshakeLcore::ProcessDtls(rte_mbuf* m, Leg& leg, uint64_t now_ms) {
+void HandshakeLcore::ProcessDtls(rte_mbuf* m, Leg& leg, bool before_keys, uint64_t now_ms) {
   counters_.handshake_datagrams.Add();
   uint64_t leg_id = leg.id.load(std::memory_order_relaxed);
   auto it = flows_.find(leg_id);
@@ -255,6 +255,15 @@ void HandshakeLcore::ProcessDtls(rte_mbuf* m, Leg& leg, uint64_t now_ms) {
   if (flow.engine) {
     if (source != flow.peer) {
       counters_.wrong_source.Add();
+    } else if (before_keys && flow.engine->state() == crypto::DtlsEngine::State::kEstablished &&
+               !datagram.empty() && datagram[0] == kDtlsApplicationData) {
+      // The peer sent data as soon as it had our last flight, before the owner worker installed
+      // the keys: the worker relays it once they are in (its mailbox keeps the order). Only
+      // records punted for want of keys come back, so none goes round twice.
+      counters_.late_records.Add();
+      SendToWorker(leg, WorkerCommand{.type = WorkerCommand::Type::kLateRecord,
+                                      .leg_id = leg_id, .payload = m});
+      return;
     } else {
       flow.engine->Feed(datagram, now_ms);
       Reschedule(flow);
@@ -383,6 +392,9 @@ void HandshakeLcore::SendToWorker(const Leg& leg, const WorkerCommand& command) 
       auto* keys = static_cast<crypto::DtlsRecordKeys*>(command.payload);
       crypto::WipeKeys(*keys);
       delete keys;
+    }
+    if (command.type == WorkerCommand::Type::kLateRecord) {
+      rte_pktmbuf_free(static_cast<rte_mbuf*>(command.payload));
     }
   }
 }

@@ -61,6 +61,7 @@ struct HandshakeCounters {
   Counter tx_alloc_failed;
   Counter events_lost;
   Counter commands_lost;      // a worker's mailbox was full
+  Counter late_records;       // records sent back to the owner worker after the keys (relayed)
   Counter rx_handed_off;      // received on its own RX queue, passed to a worker
   Counter rx_dropped;         // same, but the hand-off ring was full
 };
@@ -111,7 +112,8 @@ class HandshakeLcore {
 
   void ProcessCommand(HandshakeCommand& command, uint64_t now_ms);
   void ProcessPunted(rte_mbuf* m, uint64_t now_ms);
-  void ProcessDtls(rte_mbuf* m, Leg& leg, uint64_t now_ms);
+  // before_keys: the worker punted it because the leg had no keys yet (PuntKind::kBeforeKeys).
+  void ProcessDtls(rte_mbuf* m, Leg& leg, bool before_keys, uint64_t now_ms);
   void MaybeStartClient(Flow& flow, uint64_t now_ms);
   absl::Status CreateEngine(Flow& flow, crypto::DtlsRole role, const SocketAddress& peer);
   void RunTimers(uint64_t now_ms);

@@ -66,6 +66,8 @@ struct WorkerCommand {
     kInstallKeys,  // payload: crypto::DtlsRecordKeys*; address: the handshake's peer; the
                    // owner announces kEstablished once the leg can relay
     kFail,         // the handshake failed: drop everything
+    kLateRecord,   // payload: rte_mbuf* of a record that reached the handshake lcore after it
+                   // sent the keys (the worker still saw the leg handshaking): relay it now
     kRelease,      // the leg is gone from every table: free its keys, answer kReleased
   };
   Type type = Type::kSetRemote;

@@ -12,6 +12,7 @@ namespace t38relay::dataplane {
 
 enum class PuntKind : uint8_t {
   kReceived,       // a frame as received on port_index: ARP, ICMP, or a DTLS datagram for leg_id
+  kBeforeKeys,     // same, a DTLS datagram that came while leg_id had no keys at its worker
   kNeedsNeighbor,  // a complete frame to send on port_index once its next hop's MAC is known
 };
 

@@ -880,6 +880,7 @@ nlohmann::json Relay::Stats() {
         {"rx_dropped", hc.rx_dropped.Get()},
         {"events_lost", hc.events_lost.Get() + events_->full()},
         {"commands_lost", hc.commands_lost.Get() + commands_lost_},
+        {"late_records", hc.late_records.Get()},
         {"neighbor", neighbor}}});
   nlohmann::json ports = nlohmann::json::array();
   for (size_t p = 0; p < ports_->size(); ++p) {

@@ -94,6 +94,8 @@ uint16_t Worker::PollOnce(uint64_t now_ms) {
 
 void Worker::ProcessCommands(uint64_t now_ms) {
   std::array<WorkerCommand, 16> commands;
+  std::array<rte_mbuf*, 16> late;  // kLateRecord mbufs, relayed once every command is in
+  uint16_t late_count = 0;
   unsigned n = context_.commands->Receive(commands.data(), commands.size());
   for (unsigned i = 0; i < n; ++i) {
     WorkerCommand& c = commands[i];
@@ -117,6 +119,9 @@ void Worker::ProcessCommands(uint64_t now_ms) {
       // The leg went away after the command was sent: free what it carried.
       if (c.type == WorkerCommand::Type::kSetIce) delete static_cast<IceCredentials*>(c.payload);
       if (c.type == WorkerCommand::Type::kInstallKeys) FreeKeys(c.payload);
+      if (c.type == WorkerCommand::Type::kLateRecord) {
+        Drop(static_cast<rte_mbuf*>(c.payload), nullptr, DropReason::kNoLeg);
+      }
       continue;
     }
     switch (c.type) {
@@ -179,14 +184,24 @@ void Worker::ProcessCommands(uint64_t now_ms) {
           leg->state.store(LegPhase::kFailed, std::memory_order_release);
         }
         break;
+      case WorkerCommand::Type::kLateRecord: {
+        auto* m = static_cast<rte_mbuf*>(c.payload);
+        if (leg->state.load(std::memory_order_relaxed) == LegPhase::kEstablished) {
+          late[late_count++] = m;
+        } else {
+          Drop(m, leg, DropReason::kNotEstablished);  // the keys never came (or failed)
+        }
+        break;
+      }
       case WorkerCommand::Type::kRelease:
         break;
     }
   }
+  if (late_count != 0) ProcessBurst(late.data(), late_count, std::nullopt, now_ms, true);
 }
 
 void Worker::ProcessBurst(rte_mbuf** mbufs, uint16_t n, std::optional<uint16_t> port_index,
-                          uint64_t now_ms) {
+                          uint64_t now_ms, bool counted) {
   item_count_ = 0;
   open_count_ = 0;
   seal_count_ = 0;
@@ -201,7 +216,7 @@ void Worker::ProcessBurst(rte_mbuf** mbufs, uint16_t n, std::optional<uint16_t> 
     rte_mbuf* m = mbufs[i];
     // A handed-off mbuf keeps the port index it was received on in its punt field.
     const uint16_t rx_port = port_index ? *port_index : PuntInfoOf(m).port_index;
-    counters_.rx_packets.Add();
+    if (!counted) counters_.rx_packets.Add();
     if (m->nb_segs != 1) {
       Drop(m, nullptr, DropReason::kMalformedFrame);
       continue;
@@ -292,9 +307,11 @@ void Worker::ProcessBurst(rte_mbuf** mbufs, uint16_t n, std::optional<uint16_t> 
     }
     Leg& leg = legs[leg_index[i]];
     item.leg = &leg;
-    leg.counters.rx_packets.Add();
-    leg.counters.rx_bytes.Add(item.payload_length);
-    leg.last_rx_ms.store(now_ms, std::memory_order_relaxed);
+    if (!counted) {
+      leg.counters.rx_packets.Add();
+      leg.counters.rx_bytes.Add(item.payload_length);
+      leg.last_rx_ms.store(now_ms, std::memory_order_relaxed);
+    }
     Classify(item, views[i]);
   }
   OpenRecords(now_ms);
@@ -348,9 +365,10 @@ void Worker::Classify(Item& item, const PacketView& view) {
           return;
         }
       }
-      // Handshake records, alerts in clear, several records in one datagram, other epochs.
+      // Handshake records, alerts in clear, several records in one datagram, other epochs, and
+      // records that came before the keys (the handshake lcore sends those back once they are in).
       Punt(item.m, leg.id.load(std::memory_order_relaxed), item.rx_port_index,
-           PuntKind::kReceived);
+           state == LegPhase::kEstablished ? PuntKind::kReceived : PuntKind::kBeforeKeys);
       return;
     default:
       break;

@@ -102,8 +102,9 @@ class Worker {
 
   void ProcessCommands(uint64_t now_ms);
   // port_index: the port all mbufs came from, or nullopt for hand-off mbufs (each carries its own).
+  // counted: the mbufs were counted as received already (late records).
   void ProcessBurst(rte_mbuf** mbufs, uint16_t n, std::optional<uint16_t> port_index,
-                    uint64_t now_ms);
+                    uint64_t now_ms, bool counted = false);
   void Classify(Item& item, const PacketView& view);
   bool AcceptSource(Leg& leg, const SocketAddress& source, bool authenticated);
   void LatchTo(Leg& leg, const SocketAddress& source);

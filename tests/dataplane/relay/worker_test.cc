@@ -422,6 +422,11 @@ class WorkerTest : public ::testing::Test {
   void Send(const WorkerCommand& command) { ASSERT_TRUE(commands_->Send(command)); }
   // Keys for the leg (the worker's side) and the same association's other end for the test.
   void InstallKeys(uint64_t id, uint8_t seed, const SocketAddress& handshake_peer) {
+    SendKeys(id, seed, handshake_peer);
+    Poll();
+  }
+  // The kInstallKeys command, not yet polled; the far end has the keys at once.
+  void SendKeys(uint64_t id, uint8_t seed, const SocketAddress& handshake_peer) {
     const DtlsRecordKeys keys = MakeKeys(AeadCipher::kAes128Gcm, seed);
     Send({.type = WorkerCommand::Type::kInstallKeys,
           .role = kServerRole, .leg_id = id,
@@ -429,7 +434,6 @@ class WorkerTest : public ::testing::Test {
           .cipher_suite = kSuite});
     RecordLeg& peer = peer_records_[LegIndexOf(id)];
     ASSERT_TRUE(peer_protector_.Install(peer, PeerOf(keys), 0).ok());
-    Poll();
   }
   // A record of `plaintext` as the leg's remote endpoint sends it.
   Buffer SealFromPeer(uint64_t id, const Buffer& plaintext,
@@ -516,6 +520,11 @@ class WorkerTest : public ::testing::Test {
       rte_pktmbuf_free(m);
     }
     return out;
+  }
+  // The next punted mbuf as it is (the caller owns it), or null.
+  rte_mbuf* TakePuntedMbuf() {
+    void* p = nullptr;
+    return rte_ring_dequeue(punt_, &p) == 0 ? static_cast<rte_mbuf*>(p) : nullptr;
   }
   std::vector<RelayEvent> TakeEvents() {
     std::vector<RelayEvent> out(64);
@@ -1148,7 +1157,7 @@ TEST_F(DtlsPlainTest, BeforeKeysDataIsDroppedAndRecordsArePunted) {
   ASSERT_EQ(punted.size(), 3u);
   for (const Punted& p : punted) {
     EXPECT_EQ(p.info.leg_id, d_);
-    EXPECT_EQ(p.info.kind, PuntKind::kReceived);
+    EXPECT_EQ(p.info.kind, PuntKind::kBeforeKeys);
     EXPECT_EQ(p.info.port_index, 0);
   }
   EXPECT_EQ(PayloadOf(punted[0].frame), hello);
@@ -1160,6 +1169,59 @@ TEST_F(DtlsPlainTest, BeforeKeysDataIsDroppedAndRecordsArePunted) {
   EXPECT_EQ(LegDrops(e_), (DropMap{{"peer-not-ready", 1}}));
   EXPECT_EQ(WorkerDrops(), (DropMap{{"not-established", 1}, {"peer-not-ready", 1}}));
   EXPECT_TRUE(TakeSent().empty());
+}
+
+// The peer sends as soon as it has the handshake's last flight: its first records reach the
+// worker before the keys and are punted; the handshake lcore sends them back behind the keys
+// (kLateRecord) and they are relayed, counted once.
+TEST_F(DtlsPlainTest, RecordsBeforeTheKeysComeBackAndAreRelayed) {
+  SendKeys(d_, 0x46, kPeerA);  // the far end has them; the worker has not polled yet
+  const Buffer fax = Udptl(0x0500, Text("first signal"));
+  const Buffer record = SealFromPeer(d_, fax);
+  // The command is held back for one poll, so the record meets the leg without keys.
+  std::array<WorkerCommand, 4> held;
+  ASSERT_EQ(commands_->Receive(held.data(), held.size()), 1u);
+  FromPeer(kPeerA, Local(d_), record);
+  Poll();
+  ASSERT_EQ(LegOf(d_).state.load(), LegPhase::kWaiting);
+  rte_mbuf* punted = TakePuntedMbuf();
+  ASSERT_NE(punted, nullptr);
+  EXPECT_EQ(PuntInfoOf(punted).kind, PuntKind::kBeforeKeys);
+  EXPECT_EQ(PuntInfoOf(punted).leg_id, d_);
+  EXPECT_TRUE(TakeSent().empty());
+  // The handshake lcore's part: the keys, then the record, in one mailbox.
+  Send(held[0]);
+  Send({.type = WorkerCommand::Type::kLateRecord, .leg_id = d_, .payload = punted});
+  Poll();
+  std::vector<Buffer> sent = TakeSent();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(PayloadOf(sent[0]), fax);
+  EXPECT_EQ((SocketAddress{Parse(sent[0]).dst, Parse(sent[0]).dst_port}), kPeerB);
+  EXPECT_EQ(LegOf(d_).counters.rx_packets.Get(), 1u);
+  EXPECT_EQ(LegOf(d_).counters.forwarded_packets.Get(), 1u);
+  EXPECT_EQ(LegOf(d_).counters.udptl_packets.Get(), 1u);
+  EXPECT_EQ(counters().rx_packets.Get(), 1u);
+  EXPECT_TRUE(WorkerDrops().empty());
+  EXPECT_TRUE(TakePunted().empty());
+}
+
+// A late record whose keys never came (the install was lost, or failed): dropped, counted, not
+// punted again; one for a leg that is gone: dropped as no-leg.
+TEST_F(DtlsPlainTest, LateRecordsWithoutKeysOrLegAreDropped) {
+  FromPeer(kPeerA, Local(d_), {kDtlsApplicationData, 0xFE, 0xFD, 0, 1, 0, 0, 0, 0, 0, 1, 0, 2, 9, 9});
+  Poll();
+  rte_mbuf* punted = TakePuntedMbuf();
+  ASSERT_NE(punted, nullptr);
+  Send({.type = WorkerCommand::Type::kLateRecord, .leg_id = d_, .payload = punted});
+  Poll();
+  EXPECT_EQ(LegDrops(d_), (DropMap{{"not-established", 1}}));
+  EXPECT_TRUE(TakePunted().empty());
+  EXPECT_TRUE(TakeSent().empty());
+  rte_mbuf* orphan = ToMbuf(Buffer(64, 0x17));
+  ASSERT_NE(orphan, nullptr);
+  Send({.type = WorkerCommand::Type::kLateRecord, .leg_id = 0xDEAD00000001, .payload = orphan});
+  Poll();
+  EXPECT_EQ(WorkerDrops(), (DropMap{{"not-established", 1}, {"no-leg", 1}}));
 }
 
 // leg.update transport: an answer took udptl, so the dtls leg turns plain on the same port; a

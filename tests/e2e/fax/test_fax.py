@@ -199,6 +199,10 @@ class FaxTestCase(test_calls.CallTestCase):
                          (to_a["port"], to_b["port"]), legs)
         flow = self.flow_legs()
         detail = {side: flow[leg["leg"]] for side, leg in legs.items()}
+        with FlowClient(self.dp.socket_path) as client:
+            handshake = client.request("stats")["handshake"][0]
+        # Records that came before the owner had the keys, relayed once it had them.
+        log(f"relay handshake lcore: late_records {handshake['late_records']}")
         for side, leg in legs.items():
             counters = detail[side]["counters"]
             log(f"relay {side}: state {leg['state']} rx {leg['rx_packets']} fwd "
