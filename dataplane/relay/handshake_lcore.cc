@@ -46,11 +46,17 @@ struct HandshakeLcore::Flow : crypto::DtlsEngine::Delegate {
   void OnFailed(crypto::DtlsFailure reason) override {
     done = true;
     lcore->counters_.failed.Add();
-    if (Leg* leg = lcore->context_.legs->Find(leg_id)) {
-      lcore->SendToWorker(*leg, WorkerCommand{.type = WorkerCommand::Type::kFail, .leg_id = leg_id});
+    // The owner announces leg.failed once the leg drops everything (a leg.get after the event
+    // says failed); when its mailbox is full, the event goes from here all the same.
+    Leg* leg = lcore->context_.legs->Find(leg_id);
+    if (leg == nullptr ||
+        !lcore->SendToWorker(*leg, WorkerCommand{.type = WorkerCommand::Type::kFail,
+                                                 .role = static_cast<uint8_t>(engine_role),
+                                                 .reason = static_cast<uint8_t>(reason),
+                                                 .leg_id = leg_id})) {
+      lcore->SendEvent({.type = RelayEvent::Type::kFailed, .reason = static_cast<uint8_t>(reason),
+                        .role = static_cast<uint8_t>(engine_role), .leg_id = leg_id});
     }
-    lcore->SendEvent({.type = RelayEvent::Type::kFailed, .reason = static_cast<uint8_t>(reason),
-                      .role = static_cast<uint8_t>(engine_role), .leg_id = leg_id});
     lcore->finished_.push_back(leg_id);
   }
   void OnAlert(uint8_t, uint8_t) override { lcore->counters_.alerts.Add(); }
@@ -385,18 +391,18 @@ void HandshakeLcore::SendEvent(const RelayEvent& event) {
   if (!context_.events->Send(e)) counters_.events_lost.Add();
 }
 
-void HandshakeLcore::SendToWorker(const Leg& leg, const WorkerCommand& command) {
-  if (!context_.workers[leg.worker]->Send(command)) {
-    counters_.commands_lost.Add();
-    if (command.type == WorkerCommand::Type::kInstallKeys) {
-      auto* keys = static_cast<crypto::DtlsRecordKeys*>(command.payload);
-      crypto::WipeKeys(*keys);
-      delete keys;
-    }
-    if (command.type == WorkerCommand::Type::kLateRecord) {
-      rte_pktmbuf_free(static_cast<rte_mbuf*>(command.payload));
-    }
+bool HandshakeLcore::SendToWorker(const Leg& leg, const WorkerCommand& command) {
+  if (context_.workers[leg.worker]->Send(command)) return true;
+  counters_.commands_lost.Add();
+  if (command.type == WorkerCommand::Type::kInstallKeys) {
+    auto* keys = static_cast<crypto::DtlsRecordKeys*>(command.payload);
+    crypto::WipeKeys(*keys);
+    delete keys;
   }
+  if (command.type == WorkerCommand::Type::kLateRecord) {
+    rte_pktmbuf_free(static_cast<rte_mbuf*>(command.payload));
+  }
+  return false;
 }
 
 }  // namespace t38relay::dataplane

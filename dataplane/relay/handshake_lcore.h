@@ -122,7 +122,8 @@ class HandshakeLcore {
   bool Transmit(size_t port_index, rte_mbuf* m);
   void FlushTx();
   void SendEvent(const RelayEvent& event);
-  void SendToWorker(const Leg& leg, const WorkerCommand& command);
+  // False when the worker's mailbox is full (counted; what the command carried is freed).
+  bool SendToWorker(const Leg& leg, const WorkerCommand& command);
   void Destroy(Flow& flow);
 
   HandshakeContext context_;

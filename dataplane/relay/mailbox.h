@@ -65,7 +65,8 @@ struct WorkerCommand {
     kSetIce,       // payload: IceCredentials* (or null: ICE off); the worker owns it
     kInstallKeys,  // payload: crypto::DtlsRecordKeys*; address: the handshake's peer; the
                    // owner announces kEstablished once the leg can relay
-    kFail,         // the handshake failed: drop everything
+    kFail,         // reason, role: the handshake failed: drop everything; the owner announces
+                   // kFailed once the leg is marked so
     kLateRecord,   // payload: rte_mbuf* of a record that reached the handshake lcore after it
                    // sent the keys (the worker still saw the leg handshaking): relay it now
     kRelease,      // the leg is gone from every table: free its keys, answer kReleased
@@ -73,7 +74,8 @@ struct WorkerCommand {
   Type type = Type::kSetRemote;
   uint8_t latch = 0;
   uint8_t transport = 0;  // LegTransport
-  uint8_t role = 0;       // kInstallKeys: crypto::DtlsRole, for the kEstablished event
+  uint8_t role = 0;       // kInstallKeys, kFail: crypto::DtlsRole, for the event
+  uint8_t reason = 0;     // kFail: crypto::DtlsFailure
   uint64_t leg_id = 0;
   SocketAddress address{};
   void* payload = nullptr;
@@ -86,7 +88,7 @@ struct RelayEvent {
     kLatched,      // address: the new remote
     kHandshaking,  // the handshake lcore started an engine for the leg
     kEstablished,  // role, cipher_suite; sent by the owner worker once the keys are in
-    kFailed,       // reason: crypto::DtlsFailure
+    kFailed,       // reason: crypto::DtlsFailure; sent by the owner worker once the leg is failed
     kReleased,     // the owner freed the leg's state: control may reuse the slot
   };
   Type type = Type::kLatched;

@@ -183,6 +183,8 @@ void Worker::ProcessCommands(uint64_t now_ms) {
         if (leg->transport.load(std::memory_order_relaxed) == LegTransport::kDtls) {
           leg->state.store(LegPhase::kFailed, std::memory_order_release);
         }
+        SendEvent({.type = RelayEvent::Type::kFailed, .reason = c.reason, .role = c.role,
+                   .worker = context_.index, .leg_id = c.leg_id});
         break;
       case WorkerCommand::Type::kLateRecord: {
         auto* m = static_cast<rte_mbuf*>(c.payload);

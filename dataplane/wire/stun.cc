@@ -271,7 +271,7 @@ const StunAttribute* StunMessage::Find(uint16_t type) const {
 
 bool HasStunCookie(Bytes datagram) {
   ByteReader r(datagram);
-  uint32_t cookie;
+  uint32_t cookie = 0;
   return r.Skip(4) && r.ReadU32(&cookie) && cookie == kStunMagicCookie;
 }
 

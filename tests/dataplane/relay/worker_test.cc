@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "crypto/dtls/dtls_engine.h"
 #include "crypto/record/record_keys.h"
 #include "crypto/record/record_protector.h"
 #include "crypto/soft/soft_backend.h"
@@ -1414,9 +1415,19 @@ TEST_F(DtlsPlainTest, ReplayedTamperedAndStrayRecordsAreDropped) {
 
 TEST_F(DtlsPlainTest, FailedLegDropsEverything) {
   InstallKeys(d_, 0x42, kPeerA);
-  Send({.type = WorkerCommand::Type::kFail, .leg_id = d_});
+  TakeEvents();
+  const auto mismatch = static_cast<uint8_t>(crypto::DtlsFailure::kFingerprintMismatch);
+  Send({.type = WorkerCommand::Type::kFail, .role = kServerRole, .reason = mismatch,
+        .leg_id = d_});
   Poll();
   EXPECT_EQ(LegOf(d_).state.load(), LegPhase::kFailed);
+  // leg.failed comes from the owner, once the leg is failed.
+  std::vector<RelayEvent> events = TakeEvents();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].type, RelayEvent::Type::kFailed);
+  EXPECT_EQ(events[0].leg_id, d_);
+  EXPECT_EQ(events[0].reason, mismatch);
+  EXPECT_EQ(events[0].role, kServerRole);
   FromPeer(kPeerA, Local(d_), SealFromPeer(d_, Udptl(0x0500, Text("late"))));
   FromPeer(kPeerA, Local(d_), HandshakeRecord());
   FromPeer(kPeerA, Local(d_), Udptl(0x0501, Text("cleartext")));
