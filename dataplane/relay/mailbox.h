@@ -69,7 +69,8 @@ struct WorkerCommand {
                    // kFailed once the leg is marked so
     kLateRecord,   // payload: rte_mbuf* of a record that reached the handshake lcore after it
                    // sent the keys (the worker still saw the leg handshaking): relay it now
-    kRelease,      // the leg is gone from every table: free its keys, answer kReleased
+    kRelease,      // the leg is gone from every table: close an established association
+                   // (close_notify), free its keys, answer kReleased
   };
   Type type = Type::kSetRemote;
   uint8_t latch = 0;

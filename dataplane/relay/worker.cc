@@ -104,6 +104,12 @@ void Worker::ProcessCommands(uint64_t now_ms) {
     if (c.type == WorkerCommand::Type::kRelease) {
       // Control cleared the id before sending this: use the index.
       Leg& gone = (*context_.legs)[LegIndexOf(c.leg_id)];
+      // The call is over: an established association is closed, as on SIGTERM. No other worker
+      // seals with its keys any more (the table let go of the leg before this command).
+      if (gone.state.load(std::memory_order_relaxed) == LegPhase::kEstablished &&
+          gone.transport.load(std::memory_order_relaxed) == LegTransport::kDtls) {
+        SendCloseNotify(gone);
+      }
       protector_.Release(gone.record);
       delete gone.ice;
       gone.ice = nullptr;
@@ -755,32 +761,36 @@ void Worker::SendCloseNotify() {
         leg.state.load(std::memory_order_relaxed) != LegPhase::kEstablished) {
       continue;
     }
-    SocketAddress remote;
-    if (!leg.remote.Load(&remote)) continue;
-    rte_mbuf* m = rte_pktmbuf_alloc(context_.pool);
-    if (m == nullptr) return;
-    uint8_t* buffer_start = static_cast<uint8_t*>(m->buf_addr);
-    // close_notify: level warning (1), description 0 (RFC 5246 section 7.2.1).
-    uint8_t* record = buffer_start + RTE_PKTMBUF_HEADROOM;
-    uint8_t* plaintext = record + crypto::kRecordPrefixLength;
-    plaintext[0] = 1;
-    plaintext[1] = 0;
-    RecordJob job;
-    job.leg = &leg.record;
-    job.mbuf = m;
-    job.record = record;
-    job.record_length = 2 + static_cast<uint32_t>(crypto::kRecordOverhead);
-    job.content_type = kDtlsAlert;
-    m->data_off = RTE_PKTMBUF_HEADROOM;
-    m->data_len = static_cast<uint16_t>(job.record_length);
-    m->pkt_len = job.record_length;
-    if (protector_.Seal(&job, 1) != 1) {
-      rte_pktmbuf_free(m);
-      continue;
-    }
-    Emit(m, nullptr, leg, job.record, job.record_length, remote, std::nullopt);
+    SendCloseNotify(leg);
   }
   FlushTx();
+}
+
+void Worker::SendCloseNotify(Leg& leg) {
+  SocketAddress remote;
+  if (!leg.remote.Load(&remote)) return;
+  rte_mbuf* m = rte_pktmbuf_alloc(context_.pool);
+  if (m == nullptr) return;
+  uint8_t* buffer_start = static_cast<uint8_t*>(m->buf_addr);
+  // close_notify: level warning (1), description 0 (RFC 5246 section 7.2.1).
+  uint8_t* record = buffer_start + RTE_PKTMBUF_HEADROOM;
+  uint8_t* plaintext = record + crypto::kRecordPrefixLength;
+  plaintext[0] = 1;
+  plaintext[1] = 0;
+  RecordJob job;
+  job.leg = &leg.record;
+  job.mbuf = m;
+  job.record = record;
+  job.record_length = 2 + static_cast<uint32_t>(crypto::kRecordOverhead);
+  job.content_type = kDtlsAlert;
+  m->data_off = RTE_PKTMBUF_HEADROOM;
+  m->data_len = static_cast<uint16_t>(job.record_length);
+  m->pkt_len = job.record_length;
+  if (protector_.Seal(&job, 1) != 1) {
+    rte_pktmbuf_free(m);
+    return;
+  }
+  Emit(m, nullptr, leg, job.record, job.record_length, remote, std::nullopt);
 }
 
 }  // namespace t38relay::dataplane

@@ -124,6 +124,8 @@ class Worker {
                            uint64_t leg_id, uint64_t neighbor_version);
   static void PatchLengthsAndChecksums(const TxHeader& cache, uint8_t* start, Bytes payload,
                                        std::optional<uint32_t> payload_sum);
+  // Seals a close_notify alert with the leg's send keys and sends it to its remote.
+  void SendCloseNotify(Leg& leg);
   void CountUdptl(Leg& leg, const uint8_t* payload, uint32_t length);
   void Punt(rte_mbuf* m, uint64_t leg_id, uint16_t port_index, PuntKind kind);
   void Drop(rte_mbuf* m, Leg* leg, DropReason reason);

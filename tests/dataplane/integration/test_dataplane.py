@@ -30,6 +30,10 @@ from peertools import udptl_packets  # noqa: E402
 
 STEP = 10.0        # bound of every wait for a packet, event or line
 HANDSHAKE = 30.0   # bound of a DTLS handshake (the relay's initial retransmission timeout is 1 s)
+# What openssl prints when its peer closes the association (apps/s_client.c, apps/s_server.c on
+# SSL_ERROR_ZERO_RETURN).
+S_CLIENT_CLOSED = "closed"
+S_SERVER_CLOSED = "DONE"
 PEER_PORT = 6000
 ICE_CHARS = string.ascii_letters + string.digits + "+/"
 
@@ -238,6 +242,13 @@ class DtlsToDtls(DataplaneTestCase):
         self.assertEqual(peertools.fingerprint_of_pem(seen_by_a), leg_a["fingerprint"]["value"])
         self.assertEqual(peertools.fingerprint_of_pem(seen_by_b), leg_b["fingerprint"]["value"])
         self.assertEqual(leg_a["fingerprint"]["hash"], "sha-256")
+
+        # Hanging up closes both associations: each peer gets a close_notify it can open.
+        for leg, peer, says in ((leg_a, client, S_CLIENT_CLOSED), (leg_b, server, S_SERVER_CLOSED)):
+            start = len(peer.output())
+            self.flow.request("leg.del", leg=leg["leg"])
+            self.assertTrue(peer.wait_for(says, STEP, start),
+                            f"no close_notify seen after leg.del:\n{peer.text()[-2000:]}")
 
     def test_ecdhe_rsa_aes128_gcm(self):
         self.run_cipher("ECDHE-RSA-AES128-GCM-SHA256")

@@ -1667,6 +1667,16 @@ TEST_F(DtlsPlainTest, ReleaseFreesKeysAndAnswers) {
 
   Send({.type = WorkerCommand::Type::kRelease, .leg_id = d_});
   Poll();
+  // The call is over: the association is closed with a close_notify alert, sealed with its keys.
+  std::vector<Buffer> sent = TakeSent();
+  ASSERT_EQ(sent.size(), 1u);
+  PacketView out = Parse(sent[0]);
+  EXPECT_EQ((SocketAddress{out.src, out.src_port}), leg.local);
+  EXPECT_EQ((SocketAddress{out.dst, out.dst_port}), kPeerA);
+  const Buffer alert = PayloadOf(sent[0]);
+  ASSERT_FALSE(alert.empty());
+  EXPECT_EQ(alert[0], kDtlsAlert);
+  EXPECT_EQ(OpenAtPeer(d_, alert), (Buffer{1, 0}));  // warning, close_notify
   EXPECT_EQ(backend_.live_keys(), 0u);
   EXPECT_FALSE(leg.record.has_keys());
   EXPECT_EQ(leg.ice, nullptr);
@@ -1683,6 +1693,20 @@ TEST_F(DtlsPlainTest, ReleaseFreesKeysAndAnswers) {
   FromPeer(kPeerA, leg.local, SealFromPeer(d_, Udptl(0x500, Text("gone"))));
   Poll();
   EXPECT_EQ(WorkerDrops(), (DropMap{{"no-leg", 1}}));
+}
+
+// A leg without an association (waiting, or plain) goes without a word.
+TEST_F(DtlsPlainTest, ReleaseOfALegWithoutKeysSendsNothing) {
+  for (uint64_t id : {d_, e_}) {
+    LegOf(id).id.store(kNoLegId);
+    ASSERT_TRUE(flows_->Remove(FlowKey::Of(LegOf(id).local)).ok());
+    Send({.type = WorkerCommand::Type::kRelease, .leg_id = id});
+  }
+  Poll();
+  EXPECT_TRUE(TakeSent().empty());
+  EXPECT_TRUE(TakePunted().empty());
+  EXPECT_EQ(LegOf(d_).state.load(), LegPhase::kFree);
+  EXPECT_EQ(LegOf(e_).state.load(), LegPhase::kFree);
 }
 
 // ---------------------------------------------------------------------------------------------
