@@ -106,8 +106,7 @@ void Worker::ProcessCommands(uint64_t now_ms) {
       Leg& gone = (*context_.legs)[LegIndexOf(c.leg_id)];
       // The call is over: an established association is closed, as on SIGTERM. No other worker
       // seals with its keys any more (the table let go of the leg before this command).
-      if (gone.state.load(std::memory_order_relaxed) == LegPhase::kEstablished &&
-          gone.transport.load(std::memory_order_relaxed) == LegTransport::kDtls) {
+      if (gone.state.load(std::memory_order_relaxed) == LegPhase::kEstablished) {
         SendCloseNotify(gone);
       }
       protector_.Release(gone.record);
