@@ -8,6 +8,7 @@
 
 #include <array>
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -62,14 +63,15 @@ enum class LegPhase : uint8_t {
 };
 std::string_view LegPhaseName(LegPhase state);
 
-// The counters the packet path updates for every packet (drops are Leg::drops, which are rare).
+// The counters of a leg's packets; the first five are updated for every packet (drops are
+// Leg::drops, which are rare).
 struct LegStats {
   Counter rx_packets;
   Counter rx_bytes;
   Counter forwarded_packets;
   Counter forwarded_bytes;
-  Counter stun_answered;
   Counter udptl_packets;
+  Counter stun_answered;
   Counter udptl_seq_gaps;
   Counter udptl_malformed;  // relayed anyway: the endpoints judge their payload
   Counter udptl_recovered;
@@ -77,8 +79,8 @@ struct LegStats {
 
 // The Ethernet + IP + UDP header of the last datagram relayed to a leg, kept to be copied onto
 // the next one instead of looking up route and neighbour and writing each field again. Written
-// and read only by the worker that relays to the leg (the owner of its peer).
-struct TxHeader {
+// and read only by the worker that relays to the leg (the owner of its peer). Two cache lines.
+struct alignas(RTE_CACHE_LINE_SIZE) TxHeader {
   static constexpr size_t kMaxLength = 14 + 4 * kMaxVlanTags + kIpv6HeaderLength + kUdpHeaderLength;
   uint64_t leg_id = 0;  // the leg incarnation it was built for; 0: nothing cached
   uint64_t neighbor_version = 0;  // NeighborTable::version() before the MAC was looked up
@@ -101,43 +103,51 @@ inline uint32_t LegIndexOf(uint64_t id) { return static_cast<uint32_t>(id); }
 // published in a flow table and stay constant while it is; [owner] fields are written only by
 // the worker lcore that owns the leg (control changes them by a command to that worker); [any]
 // fields are atomics any lcore may read.
-struct Leg {
+//
+// Laid out by what a packet touches, a cache line each: a datagram from the leg's remote reads
+// line 0 and updates line 1; one relayed to the leg reads line 0 and the cached header (two
+// lines); DTLS records also use `record`. The rest is read by control and on rare paths.
+struct alignas(RTE_CACHE_LINE_SIZE) Leg {
+  // Line 0.
   std::atomic<uint64_t> id{kNoLegId};  // [control] published last, cleared first
+  std::atomic<uint64_t> peer{kNoLegId};  // [any] written by control (leg.link / leg.del)
+  RemoteSlot remote;                     // [owner], read by the peer's worker and handshake
   // [owner] after the leg is published (control switches it by a command to the owner while no
   // DTLS association runs on the leg); read by the peer's worker.
   std::atomic<LegTransport> transport{LegTransport::kPlain};
-  uint16_t port_index = 0;                        // [control] the port the local address is on
-  uint16_t worker = 0;                            // [control] the owning worker
-  SocketAddress local;                            // [control]
-
-  std::atomic<uint64_t> peer{kNoLegId};  // [any] written by control (leg.link / leg.del)
   std::atomic<LegPhase> state{LegPhase::kFree};  // [owner], read by the peer's worker
-  RemoteSlot remote;                             // [owner], read by the peer's worker and handshake
-
-  // [owner]
-  Latch latch = Latch::kLearn;
-  // The remote was confirmed by an authenticated packet or an ICE check (control reads it).
+  Latch latch = Latch::kLearn;                   // [owner]
+  // [owner] The remote was confirmed by an authenticated packet or an ICE check (control reads it).
   std::atomic<bool> latched{false};
-  bool has_udptl_seq = false;
-  uint16_t last_udptl_seq = 0;
-  // ICE-lite (RFC 8445 section 7.2.2), or null; owned: the owner deletes it when replaced.
-  IceCredentials* ice = nullptr;
-  std::atomic<uint64_t> last_rx_ms{0};  // [owner], read by control for leg.idle
+  bool has_udptl_seq = false;  // [owner]
+  uint16_t last_udptl_seq = 0;  // [owner]
+  uint16_t port_index = 0;      // [control] the port the local address is on
+  uint16_t worker = 0;          // [control] the owning worker
 
-  // Everything above and `counters` is what every packet touches: the first cache lines, which
-  // a burst prefetches; the record state follows, then the rare drops.
+  // Line 1, and the rare counters on line 2.
+  alignas(RTE_CACHE_LINE_SIZE) std::atomic<uint64_t> last_rx_ms{0};  // [owner], read by control
+  // [owner] ICE-lite (RFC 8445 section 7.2.2), or null; the owner deletes it when replaced.
+  IceCredentials* ice = nullptr;
   LegStats counters;  // [owner] (forwarded_*: the owner, as the forwarding side)
+  SocketAddress local;  // [control]
+
   crypto::RecordLeg record;  // receive side [owner]; send side [the peer's owner]
   TxHeader tx_header;  // [the peer's owner]
   std::array<Counter, kDropReasonCount> drops;  // [owner]
 
   void Drop(DropReason reason) { drops[static_cast<size_t>(reason)].Add(); }
-  // Start loading what a packet of (or to) this leg touches, without reading the leg: its
-  // addresses, state and counters (PrefetchHot); its record state (PrefetchRecord, dtls only);
-  // the header to send to it (PrefetchTxHeader, when relaying to it).
-  void PrefetchHot() const { PrefetchLines(this, &counters + 1); }
+  // Start loading what a packet touches, without reading the leg: one from the leg's remote
+  // (PrefetchReceive), one relayed to the leg (PrefetchSend), and the record state of a DTLS leg
+  // (PrefetchRecord).
+  void PrefetchReceive() const {
+    rte_prefetch0(this);
+    rte_prefetch0(&last_rx_ms);
+  }
+  void PrefetchSend() const {
+    rte_prefetch0(this);
+    PrefetchLines(&tx_header, &tx_header + 1);
+  }
   void PrefetchRecord() const { PrefetchLines(&record, &record + 1); }
-  void PrefetchTxHeader() const { PrefetchLines(&tx_header, &tx_header + 1); }
 
  private:
   static void PrefetchLines(const void* start, const void* end) {
@@ -147,6 +157,11 @@ struct Leg {
     }
   }
 };
+static_assert(offsetof(Leg, last_rx_ms) == RTE_CACHE_LINE_SIZE, "line 0 overflows");
+static_assert(offsetof(Leg, counters) + offsetof(LegStats, stun_answered) <=
+                  2 * RTE_CACHE_LINE_SIZE,
+              "the per-packet counters leave line 1");
+static_assert(sizeof(TxHeader) == 2 * RTE_CACHE_LINE_SIZE, "the cached header is two lines");
 
 // The legs of the process: a fixed array (no reallocation under readers), indexed by leg index.
 class LegTable {

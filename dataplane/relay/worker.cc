@@ -24,6 +24,17 @@ using crypto::RecordJob;
 using crypto::RecordResult;
 
 constexpr uint16_t kStunBindingMethod = 0x001;
+
+// Requests a line this core is about to write, in a state it can write in (PREFETCHW): a line
+// another core wrote (a received frame, its mbuf) read first and written after would cross twice.
+// PREFETCHW is a no-op on x86-64 CPUs without it; elsewhere the compiler's write prefetch.
+inline void PrefetchForWrite(const void* p) {
+#if defined(__x86_64__)
+  asm volatile("prefetchw %0" : : "m"(*static_cast<const char*>(p)));
+#else
+  __builtin_prefetch(p, 1, 3);
+#endif
+}
 // How often an idle worker gives a cryptodev queue the chance to return late operations.
 constexpr uint64_t kReapIntervalMs = 100;
 
@@ -214,11 +225,12 @@ void Worker::ProcessBurst(rte_mbuf** mbufs, uint16_t n, std::optional<uint16_t> 
   seal_count_ = 0;
   std::array<FlowKey, kBurstSize> keys;
   std::array<uint32_t, kBurstSize> leg_index;
-  std::array<PacketView, kBurstSize> views;
+  std::array<PacketView, kBurstSize>& views = views_;
   // The frames were written by another core (a NIC's DMA, or a generator): the whole burst's
-  // mbufs, then their first data line, are requested before the first one is parsed.
-  for (uint16_t i = 0; i < n; ++i) rte_prefetch0(mbufs[i]);
-  for (uint16_t i = 0; i < n; ++i) rte_prefetch0(rte_pktmbuf_mtod(mbufs[i], void*));
+  // mbufs, then their first data line, are requested before the first one is parsed, for
+  // writing, as both get written (lengths, headers).
+  for (uint16_t i = 0; i < n; ++i) PrefetchForWrite(mbufs[i]);
+  for (uint16_t i = 0; i < n; ++i) PrefetchForWrite(rte_pktmbuf_mtod(mbufs[i], void*));
   for (uint16_t i = 0; i < n; ++i) {
     rte_mbuf* m = mbufs[i];
     // A handed-off mbuf keeps the port index it was received on in its punt field.
@@ -279,7 +291,7 @@ void Worker::ProcessBurst(rte_mbuf** mbufs, uint16_t n, std::optional<uint16_t> 
   for (uint16_t i = 0; i < item_count_; ++i) {
     if (leg_index[i] == kNoLeg) continue;
     const Leg& leg = legs[leg_index[i]];
-    leg.PrefetchHot();
+    leg.PrefetchReceive();
     if (DemuxFirstByte(items_[i].payload_length != 0 ? items_[i].payload[0] : 0) ==
         DemuxKind::kDtls) {
       leg.PrefetchRecord();
@@ -288,9 +300,7 @@ void Worker::ProcessBurst(rte_mbuf** mbufs, uint16_t n, std::optional<uint16_t> 
   for (uint16_t i = 0; i < item_count_; ++i) {
     if (leg_index[i] == kNoLeg) continue;
     if (const Leg* peer = legs.SlotOf(legs[leg_index[i]].peer.load(std::memory_order_relaxed))) {
-      peer->PrefetchHot();
-      peer->PrefetchRecord();
-      peer->PrefetchTxHeader();
+      peer->PrefetchSend();
     }
   }
 
@@ -569,6 +579,7 @@ void Worker::Forward(Item& item, uint8_t* plaintext, uint32_t length) {
     Drop(m, &from, DropReason::kNoRoom);
     return;
   }
+  to->PrefetchRecord();  // used when the burst's records are sealed together
   RecordJob& job = seal_jobs_[seal_count_];
   job = RecordJob{};
   job.leg = &to->record;

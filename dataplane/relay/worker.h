@@ -138,6 +138,7 @@ class Worker {
   WorkerCounters counters_;
 
   // Per-burst scratch.
+  std::array<PacketView, kBurstSize> views_;  // ParseFrame writes every field
   std::array<Item, kBurstSize> items_;
   uint16_t item_count_ = 0;
   std::array<crypto::RecordJob, kBurstSize> open_jobs_;

@@ -15,7 +15,7 @@ uint32_t Fold(uint64_t sum) {
 }  // namespace
 
 // RFC 1071 section 2 (B): the sum does not depend on byte order, so the data is summed in native
-// 64-bit words with end-around carry and swapped once at the end.
+// (little-endian) 64-bit words with end-around carry and swapped once at the end.
 uint32_t ChecksumAdd(uint32_t sum, Bytes data) {
   uint64_t acc = 0;
   size_t i = 0;
@@ -25,17 +25,28 @@ uint32_t ChecksumAdd(uint32_t sum, Bytes data) {
     acc += word;
     acc += acc < word;  // end-around carry
   }
-  if (i < data.size()) {
-    // The odd tail is zero-padded at the end, as RFC 1071 pads an odd last byte.
+  if (const size_t rest = data.size() - i; rest != 0) {
+    // The tail is zero-padded at the end, as RFC 1071 pads an odd last byte: byte k of it goes to
+    // bits 8k of the word (little-endian), read in fixed-size pieces rather than byte by byte.
+    static_assert(std::endian::native == std::endian::little);
+    const uint8_t* p = data.data() + i;
     uint64_t word = 0;
-    std::memcpy(&word, data.data() + i, data.size() - i);
+    if (rest & 4) {
+      uint32_t w;
+      std::memcpy(&w, p, 4);
+      word = w;
+    }
+    if (rest & 2) {
+      uint16_t w;
+      std::memcpy(&w, p + (rest & 4), 2);
+      word |= uint64_t{w} << (8 * (rest & 4));
+    }
+    if (rest & 1) word |= uint64_t{p[rest & 6]} << (8 * (rest & 6));
     acc += word;
     acc += acc < word;
   }
   uint32_t native = Fold(acc);
-  if constexpr (std::endian::native == std::endian::little) {
-    native = static_cast<uint16_t>((native << 8) | (native >> 8));
-  }
+  native = static_cast<uint16_t>((native << 8) | (native >> 8));
   return Fold(uint64_t{sum} + native);
 }
 

@@ -83,6 +83,16 @@ bool FitsIfp(Bytes b) { return b.size() <= kMaxIfpLength; }
 }  // namespace
 
 WireError DecodeUdptlHeader(Bytes in, UdptlHeader* out) {
+  // Every packet the relay counts: a primary IFP under 128 octets has a one-octet length
+  // determinant (X.691 11.9.3.6), so the header is read at fixed offsets. Anything else takes the
+  // PER reader, which gives the same result for these.
+  if (in.size() >= 3 && in[2] < 0x80) {
+    const size_t length = in[2];
+    if (in.size() - 3 < length) return WireError::kUdptlTruncated;
+    out->seq = static_cast<uint16_t>(in[0] << 8 | in[1]);
+    out->primary = in.subspan(3, length);
+    return WireError::kOk;
+  }
   BitReader r(in);
   return ReadHeader(r, &out->seq, &out->primary);
 }

@@ -8,6 +8,7 @@
 #include "dataplane/wire/arp.h"
 #include "dataplane/wire/icmp.h"
 #include "dataplane/wire/packet.h"
+#include "tests/dataplane/wire/parse_paths.h"
 
 namespace {
 
@@ -41,6 +42,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const Bytes frame(data + 1, size - 1);
   PacketView v;
   const WireError e = ParseFrame(link, frame, &v);
+  // The common frames' fixed-offset path parses as the general path does.
+  if (link == LinkType::kEthernet) {
+    Require(t38relay::testing::CompareWithBareIpv4Parse(frame, {}).empty());
+    Require(t38relay::testing::CompareWithBareIpv4Parse(frame, {.verify_udp_checksum = false})
+                .empty());
+  }
   Require(Within(v.l3, frame) && Within(v.l4, frame) && Within(v.payload, frame));
   Require(v.ethernet.vlan_count <= kMaxVlanTags);
   const bool checksum_error = e == WireError::kIpv4BadChecksum ||

@@ -56,9 +56,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   UdptlHeader header;
   const WireError header_error = DecodeUdptlHeader(in, &header);
   UdptlPacket p;
-  if (DecodeUdptl(in, &p) != WireError::kOk) return 0;
+  const WireError error = DecodeUdptl(in, &p);
+  // The full decode reads the header first (with the PER reader): a header error is its error.
+  if (header_error != WireError::kOk) Check(error == header_error);
+  if (error != WireError::kOk) return 0;
   Check(header_error == WireError::kOk && header.seq == p.seq &&
-        header.primary.data() == p.primary.data());
+        header.primary.data() == p.primary.data() && header.primary.size() == p.primary.size());
 
   // The decoder only accepts canonical encodings, so re-encoding gives the input back.
   std::vector<uint8_t> out(size + 16);

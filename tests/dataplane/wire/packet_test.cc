@@ -12,11 +12,13 @@
 #include "dataplane/wire/checksum.h"
 #include "gtest/gtest.h"
 #include "tests/dataplane/wire/handmade_frames.h"
+#include "tests/dataplane/wire/parse_paths.h"
 #include "tests/test_support.h"
 
 namespace t38relay::dataplane {
 namespace {
 
+using ::t38relay::testing::CompareWithBareIpv4Parse;
 using ::t38relay::testing::FromHex;
 using ::t38relay::testing::ReadFileText;
 using ::t38relay::testing::SplitFields;
@@ -138,6 +140,11 @@ CaptureCounts CheckCapture(const std::filesystem::path& path) {
     const LinkType link = f[1].rfind("sll", 0) == 0 ? LinkType::kLinuxSll : LinkType::kEthernet;
     PacketView v;
     const WireError e = ParseFrame(link, frame, &v);
+    if (link == LinkType::kEthernet) {
+      for (bool verify : {false, true}) {
+        EXPECT_EQ(CompareWithBareIpv4Parse(frame, {.verify_udp_checksum = verify}), "");
+      }
+    }
     const bool v4 = !f[3].empty();
     const bool direct_udp = IsDirectUdp(f[1]);
     WireError expected = WireError::kOk;
@@ -233,6 +240,30 @@ TEST_F(HandmadeTest, Ipv4Udp) {
   EXPECT_TRUE(v.udp_checksum_checked);
   EXPECT_TRUE(v.udp_checksum_ok);
   EXPECT_EQ(RequireUdpDatagram(v), WireError::kOk);
+}
+
+// Every single-byte change of a common frame's IP and UDP headers (and the length cut at every
+// byte) parses the same on the fixed-offset path as on the general one: the fast path declines
+// what it does not take whole, and the general path judges it.
+TEST_F(HandmadeTest, CommonFramePathAgreesWithTheGeneralPath) {
+  const std::vector<uint8_t>& original = Frame("eth_ipv4_udp");
+  int rejected = 0;
+  for (size_t at = 14; at < 14 + 28; ++at) {
+    for (int delta : {1, 0x80, 0xFF}) {
+      std::vector<uint8_t> frame = original;
+      frame[at] = static_cast<uint8_t>(frame[at] + delta);
+      for (bool verify : {false, true}) {
+        ASSERT_EQ(CompareWithBareIpv4Parse(frame, {.verify_udp_checksum = verify}), "")
+            << "byte " << at << " + " << delta;
+      }
+      PacketView v;
+      rejected += ParseFrame(LinkType::kEthernet, frame, &v) != WireError::kOk;
+    }
+  }
+  for (size_t n = 14; n <= original.size(); ++n) {
+    ASSERT_EQ(CompareWithBareIpv4Parse(Bytes(original).first(n), {}), "") << "cut at " << n;
+  }
+  EXPECT_GT(rejected, 20);
 }
 
 TEST_F(HandmadeTest, VlanAndQinQ) {

@@ -203,6 +203,32 @@ TEST(Udptl, EveryTruncationFails) {
   }
 }
 
+// The header decode has a fixed-offset path for one-octet lengths and the PER reader for the
+// rest: at every cut of real packets (short and long primaries) it agrees with the full decode.
+TEST(Udptl, HeaderDecodeAgreesWithTheFullDecodeAtEveryCut) {
+  std::vector<std::vector<uint8_t>> packets = SomeValidPackets();
+  packets.push_back(FromHex("8001" "8080" + std::string(2 * 128, '5') + "0000"));  // two-octet length
+  size_t long_lengths = 0;
+  for (const auto& packet : packets) {
+    long_lengths += packet.size() > 2 && packet[2] >= 0x80;
+    for (size_t n = 0; n <= packet.size(); ++n) {
+      const Bytes cut = Bytes(packet).first(n);
+      UdptlHeader h;
+      UdptlPacket p;
+      const WireError header_error = DecodeUdptlHeader(cut, &h);
+      const WireError error = DecodeUdptl(cut, &p);
+      if (header_error != WireError::kOk) {
+        ASSERT_EQ(header_error, error) << ToHex(packet) << " cut at " << n;
+      } else if (error == WireError::kOk) {
+        ASSERT_EQ(h.seq, p.seq);
+        ASSERT_EQ(h.primary.data(), p.primary.data());
+        ASSERT_EQ(h.primary.size(), p.primary.size());
+      }
+    }
+  }
+  EXPECT_GE(long_lengths, 1u);
+}
+
 TEST(Udptl, TrailingBytesAreAnError) {
   std::vector<uint8_t> packet = FromHex("0001010200010100");
   packet.push_back(0);
