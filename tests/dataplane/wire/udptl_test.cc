@@ -207,7 +207,8 @@ TEST(Udptl, EveryTruncationFails) {
 // rest: at every cut of real packets (short and long primaries) it agrees with the full decode.
 TEST(Udptl, HeaderDecodeAgreesWithTheFullDecodeAtEveryCut) {
   std::vector<std::vector<uint8_t>> packets = SomeValidPackets();
-  packets.push_back(FromHex("8001" "8080" + std::string(2 * 128, '5') + "0000"));  // two-octet length
+  // A primary of 128 octets: a two-octet length determinant.
+  packets.push_back(FromHex("8001" "8080" + std::string(2 * 128, '5') + "0000"));
   size_t long_lengths = 0;
   for (const auto& packet : packets) {
     long_lengths += packet.size() > 2 && packet[2] >= 0x80;
