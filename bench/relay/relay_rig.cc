@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "dataplane/relay/prefetch.h"
 #include "dataplane/relay/punt.h"
 #include "dataplane/wire/packet.h"
 #include "dataplane/wire/udptl.h"
@@ -471,6 +472,8 @@ void RelayRig::BuildTemplates() {
 
 uint16_t RelayRig::Generate(rte_mbuf** out, uint16_t n) {
   if (rte_pktmbuf_alloc_bulk(pool_, out, n) != 0) return 0;
+  // The frames' first lines were written by the worker last (headers): request them for writing.
+  for (uint16_t k = 0; k < n; ++k) PrefetchForWrite(rte_pktmbuf_mtod(out[k], void*));
   constexpr size_t kHeaders = RTE_ETHER_HDR_LEN + sizeof(rte_ipv4_hdr) + sizeof(rte_udp_hdr);
   RecordJob jobs[kBurst];
   uint16_t sealed = 0;
@@ -498,6 +501,11 @@ uint16_t RelayRig::Generate(rte_mbuf** out, uint16_t n) {
       job.record = frame + kHeaders;
       job.record_length = length - static_cast<uint32_t>(kHeaders);
     }
+  }
+  // The next burst's templates (legs in shuffled order: cold lines) are requested now, to arrive
+  // while this burst is sent.
+  for (size_t k = 0, at = next_; k < n; ++k, at = at + 1 == order_.size() ? 0 : at + 1) {
+    PrefetchLines(&templates_[size_t{order_[at]} * kTemplateStride], frame_lengths_[order_[at]]);
   }
   if (sealed == 0) return n;
   if (peer_protector_->Seal(jobs, sealed) != sealed) ++samples_failed_;

@@ -16,6 +16,7 @@
 #include "crypto/record/record_leg.h"
 #include "dataplane/flowsock/flow_types.h"
 #include "dataplane/relay/drop_reason.h"
+#include "dataplane/relay/prefetch.h"
 #include "dataplane/wire/address.h"
 #include "dataplane/wire/packet.h"
 
@@ -145,17 +146,9 @@ struct alignas(RTE_CACHE_LINE_SIZE) Leg {
   }
   void PrefetchSend() const {
     rte_prefetch0(this);
-    PrefetchLines(&tx_header, &tx_header + 1);
+    PrefetchLines(&tx_header, sizeof(tx_header));
   }
-  void PrefetchRecord() const { PrefetchLines(&record, &record + 1); }
-
- private:
-  static void PrefetchLines(const void* start, const void* end) {
-    for (const char* line = static_cast<const char*>(start); line < end;
-         line += RTE_CACHE_LINE_SIZE) {
-      rte_prefetch0(line);
-    }
-  }
+  void PrefetchRecord() const { PrefetchLines(&record, sizeof(record)); }
 };
 static_assert(offsetof(Leg, last_rx_ms) == RTE_CACHE_LINE_SIZE, "line 0 overflows");
 static_assert(offsetof(Leg, counters) + offsetof(LegStats, stun_answered) <=

@@ -9,6 +9,7 @@
 #include "crypto/cryptodev/cryptodev_backend.h"
 #include "crypto/dtls/dtls_engine.h"
 #include "crypto/record/record_keys.h"
+#include "dataplane/relay/prefetch.h"
 #include "dataplane/relay/punt.h"
 #include "dataplane/wire/checksum.h"
 #include "dataplane/wire/demux.h"
@@ -24,17 +25,6 @@ using crypto::RecordJob;
 using crypto::RecordResult;
 
 constexpr uint16_t kStunBindingMethod = 0x001;
-
-// Requests a line this core is about to write, in a state it can write in (PREFETCHW): a line
-// another core wrote (a received frame, its mbuf) read first and written after would cross twice.
-// PREFETCHW is a no-op on x86-64 CPUs without it; elsewhere the compiler's write prefetch.
-inline void PrefetchForWrite(const void* p) {
-#if defined(__x86_64__)
-  asm volatile("prefetchw %0" : : "m"(*static_cast<const char*>(p)));
-#else
-  __builtin_prefetch(p, 1, 3);
-#endif
-}
 // How often an idle worker gives a cryptodev queue the chance to return late operations.
 constexpr uint64_t kReapIntervalMs = 100;
 

@@ -325,9 +325,11 @@ std::optional<uint32_t> UdpPayloadSum(const PacketView& v) {
   if (v.udp_checksum == 0 || v.l4.size() < kUdpHeaderLength) return std::nullopt;
   // checksum = ~(header + payload), so payload = ~checksum - header = ~checksum + ~header; the
   // header is the pseudo-header and the UDP header without its checksum field.
-  const uint32_t header =
-      ChecksumAdd(PseudoHeaderSum(v.src, v.dst, kIpProtoUdp, static_cast<uint32_t>(v.l4.size())),
-                  v.l4.first(6));
+  const uint8_t* udp = v.l4.data();
+  auto word = [udp](size_t at) { return uint32_t{udp[at]} << 8 | udp[at + 1]; };
+  const uint32_t header = ChecksumCombine(
+      PseudoHeaderSum(v.src, v.dst, kIpProtoUdp, static_cast<uint32_t>(v.l4.size())),
+      ChecksumCombine(word(0) + word(2), word(4)));
   return ChecksumCombine(static_cast<uint16_t>(~v.udp_checksum),
                          static_cast<uint16_t>(~header));
 }
