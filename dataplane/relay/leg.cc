@@ -33,15 +33,17 @@ void RemoteSlot::Clear() {
   sequence_.store(s + 2, std::memory_order_release);
 }
 
-bool RemoteSlot::Load(SocketAddress* out) const {
+bool RemoteSlot::Load(SocketAddress* out, uint32_t* version) const {
   std::array<uint64_t, 3> w;
+  uint32_t before;
   for (;;) {
-    uint32_t before = sequence_.load(std::memory_order_acquire);
+    before = sequence_.load(std::memory_order_acquire);
     if (before & 1) continue;
     for (size_t i = 0; i < w.size(); ++i) w[i] = words_[i].load(std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_acquire);
     if (sequence_.load(std::memory_order_relaxed) == before) break;
   }
+  if (version != nullptr) *version = before;
   if ((w[2] >> 32) == 0) return false;
   out->ip.family = static_cast<IpFamily>((w[2] >> 16) & 0xFF);
   std::memcpy(out->ip.bytes.data(), &w[0], 8);

@@ -46,8 +46,9 @@ class RemoteSlot {
   // Writer only. `known` false clears it.
   void Store(const SocketAddress& address);
   void Clear();
-  // Any lcore: false when no address is known.
-  bool Load(SocketAddress* out) const;
+  // Any lcore: false when no address is known. `version`, when given, identifies the stored value:
+  // it changes with every Store and Clear and never repeats for a slot (no reset, 2^31 stores).
+  bool Load(SocketAddress* out, uint32_t* version = nullptr) const;
 
  private:
   std::atomic<uint32_t> sequence_{0};
@@ -80,18 +81,20 @@ struct LegStats {
 
 // The Ethernet + IP + UDP header of the last datagram relayed to a leg, kept to be copied onto
 // the next one instead of looking up route and neighbour and writing each field again. Written
-// and read only by the worker that relays to the leg (the owner of its peer). Two cache lines.
+// and read only by the worker that relays to the leg (the owner of its peer). An untagged IPv4
+// header and what tells whether it still holds fit the first cache line.
 struct alignas(RTE_CACHE_LINE_SIZE) TxHeader {
   static constexpr size_t kMaxLength = 14 + 4 * kMaxVlanTags + kIpv6HeaderLength + kUdpHeaderLength;
-  uint64_t leg_id = 0;  // the leg incarnation it was built for; 0: nothing cached
   uint64_t neighbor_version = 0;  // NeighborTable::version() before the MAC was looked up
-  SocketAddress remote;
-  uint8_t length = 0;     // header bytes
+  // The leg's RemoteSlot version it was built for: another remote, or another incarnation of the
+  // leg (whose remote is stored or cleared anew), has another version.
+  uint32_t remote_version = 0;
+  uint8_t length = 0;     // header bytes; 0: nothing cached
   uint8_t ip_offset = 0;  // the IP header's offset in `bytes`
-  // Sums without the length fields (and checksums): the IPv4 header's; the UDP pseudo-header's
-  // plus the ports.
-  uint32_t ip_sum = 0;
-  uint32_t udp_sum = 0;
+  // Sums without the length fields (and checksums), folded: the IPv4 header's; the UDP
+  // pseudo-header's plus the ports.
+  uint16_t ip_sum = 0;
+  uint16_t udp_sum = 0;
   std::array<uint8_t, kMaxLength> bytes{};
 };
 
@@ -106,8 +109,8 @@ inline uint32_t LegIndexOf(uint64_t id) { return static_cast<uint32_t>(id); }
 // fields are atomics any lcore may read.
 //
 // Laid out by what a packet touches, a cache line each: a datagram from the leg's remote reads
-// line 0 and updates line 1; one relayed to the leg reads line 0 and the cached header (two
-// lines); DTLS records also use `record`. The rest is read by control and on rare paths.
+// line 0 and updates line 1; one relayed to the leg reads line 0 and the cached header's first
+// line (its second for tagged or IPv6 headers); DTLS records also use `record`. The rest is read by control and on rare paths.
 struct alignas(RTE_CACHE_LINE_SIZE) Leg {
   // Line 0.
   std::atomic<uint64_t> id{kNoLegId};  // [control] published last, cleared first
@@ -146,7 +149,7 @@ struct alignas(RTE_CACHE_LINE_SIZE) Leg {
   }
   void PrefetchSend() const {
     rte_prefetch0(this);
-    PrefetchLines(&tx_header, sizeof(tx_header));
+    rte_prefetch0(&tx_header);  // its second line only for tagged or IPv6 headers
   }
   void PrefetchRecord() const { PrefetchLines(&record, sizeof(record)); }
 };
@@ -154,7 +157,9 @@ static_assert(offsetof(Leg, last_rx_ms) == RTE_CACHE_LINE_SIZE, "line 0 overflow
 static_assert(offsetof(Leg, counters) + offsetof(LegStats, stun_answered) <=
                   2 * RTE_CACHE_LINE_SIZE,
               "the per-packet counters leave line 1");
-static_assert(sizeof(TxHeader) == 2 * RTE_CACHE_LINE_SIZE, "the cached header is two lines");
+static_assert(offsetof(TxHeader, bytes) + 14 + kIpv4MinHeaderLength + kUdpHeaderLength <=
+                  RTE_CACHE_LINE_SIZE,
+              "an untagged IPv4 header leaves the cached header's first line");
 
 // The legs of the process: a fixed array (no reallocation under readers), indexed by leg index.
 class LegTable {

@@ -538,7 +538,8 @@ void Worker::Forward(Item& item, uint8_t* plaintext, uint32_t length) {
     return;
   }
   SocketAddress remote;
-  if (!to->remote.Load(&remote)) {
+  uint32_t remote_version;
+  if (!to->remote.Load(&remote, &remote_version)) {
     Drop(item.m, &from, DropReason::kPeerNotReady);
     return;
   }
@@ -547,7 +548,7 @@ void Worker::Forward(Item& item, uint8_t* plaintext, uint32_t length) {
   // detects damage; one about to be sealed must be checked now, or the seal would vouch for it.
   const bool unchanged = plaintext == item.payload;
   if (to->transport.load(std::memory_order_relaxed) == LegTransport::kPlain) {
-    Emit(item.m, &from, *to, plaintext, length, remote,
+    Emit(item.m, &from, *to, plaintext, length, remote, remote_version,
          unchanged ? UdpPayloadSum(*item.view) : std::nullopt);
     return;
   }
@@ -585,6 +586,7 @@ void Worker::Forward(Item& item, uint8_t* plaintext, uint32_t length) {
   seal_from_[seal_count_] = &from;
   seal_peers_[seal_count_] = to;
   seal_remotes_[seal_count_] = remote;
+  seal_remote_versions_[seal_count_] = remote_version;
   ++seal_count_;
 }
 
@@ -598,25 +600,32 @@ void Worker::SealRecords() {
       continue;
     }
     Emit(seal_mbufs_[j], seal_from_[j], *seal_peers_[j], job.record, job.record_length,
-         seal_remotes_[j], std::nullopt);
+         seal_remotes_[j], seal_remote_versions_[j], std::nullopt);
   }
 }
 
 void Worker::Emit(rte_mbuf* m, Leg* from, Leg& to, uint8_t* payload, uint32_t length,
-                  const SocketAddress& remote, std::optional<uint32_t> payload_sum) {
+                  const SocketAddress& remote, uint32_t remote_version,
+                  std::optional<uint32_t> payload_sum) {
   uint8_t* buffer_start = static_cast<uint8_t*>(m->buf_addr);
   // Relaying (from != nullptr) is done by one worker per destination leg, the owner of its
   // peer: it alone uses the leg's cached header.
   TxHeader* cache = from != nullptr ? &to.tx_header : nullptr;
   const uint64_t neighbor_version = context_.neighbors->version();
-  if (cache != nullptr && cache->leg_id == to.id.load(std::memory_order_relaxed) &&
-      cache->neighbor_version == neighbor_version && cache->remote == remote) {
+  if (cache != nullptr && cache->length != 0 && cache->remote_version == remote_version &&
+      cache->neighbor_version == neighbor_version) {
     if (payload - buffer_start < cache->length) {
       Drop(m, from, DropReason::kNoRoom);
       return;
     }
     uint8_t* start = payload - cache->length;
-    std::memcpy(start, cache->bytes.data(), cache->length);
+    // The common header (untagged IPv4) as a fixed-size copy; the others as long as they are.
+    constexpr size_t kIpv4Header = 14 + kIpv4MinHeaderLength + kUdpHeaderLength;
+    if (cache->length == kIpv4Header) {
+      std::memcpy(start, cache->bytes.data(), kIpv4Header);
+    } else {
+      std::memcpy(start, cache->bytes.data(), cache->length);
+    }
     PatchLengthsAndChecksums(*cache, start, Bytes(payload, length), payload_sum);
     m->data_off = static_cast<uint16_t>(start - buffer_start);
     m->data_len = static_cast<uint16_t>(cache->length + length);
@@ -662,17 +671,15 @@ void Worker::Emit(rte_mbuf* m, Leg* from, Leg& to, uint8_t* payload, uint32_t le
     return;
   }
   if (cache != nullptr && header <= TxHeader::kMaxLength) {
-    FillTxHeader(cache, Bytes(start, header), spec, to.id.load(std::memory_order_relaxed),
-                 neighbor_version);
+    FillTxHeader(cache, Bytes(start, header), spec, remote_version, neighbor_version);
   }
   Transmit(to.port_index, m);
 }
 
 void Worker::FillTxHeader(TxHeader* cache, Bytes header, const UdpFrameSpec& spec,
-                          uint64_t leg_id, uint64_t neighbor_version) {
-  cache->leg_id = leg_id;
+                          uint32_t remote_version, uint64_t neighbor_version) {
   cache->neighbor_version = neighbor_version;
-  cache->remote = spec.dst;
+  cache->remote_version = remote_version;
   cache->length = static_cast<uint8_t>(header.size());
   std::memcpy(cache->bytes.data(), header.data(), header.size());
   const bool v4 = spec.src.ip.family == IpFamily::kV4;
@@ -684,10 +691,10 @@ void Worker::FillTxHeader(TxHeader* cache, Bytes header, const UdpFrameSpec& spe
     std::array<uint8_t, kIpv4MinHeaderLength> fields;
     std::memcpy(fields.data(), ip, fields.size());
     fields[2] = fields[3] = fields[10] = fields[11] = 0;
-    cache->ip_sum = ChecksumAdd(0, Bytes(fields.data(), fields.size()));
+    cache->ip_sum = static_cast<uint16_t>(ChecksumAdd(0, Bytes(fields.data(), fields.size())));
   }
-  cache->udp_sum = ChecksumAdd(PseudoHeaderSum(spec.src.ip, spec.dst.ip, kIpProtoUdp, 0),
-                               Bytes(ip + ip_length, 4));
+  cache->udp_sum = static_cast<uint16_t>(ChecksumAdd(
+      PseudoHeaderSum(spec.src.ip, spec.dst.ip, kIpProtoUdp, 0), Bytes(ip + ip_length, 4)));
 }
 
 void Worker::PatchLengthsAndChecksums(const TxHeader& cache, uint8_t* start, Bytes payload,
@@ -790,7 +797,8 @@ void Worker::SendCloseNotify(Leg& leg) {
     rte_pktmbuf_free(m);
     return;
   }
-  Emit(m, nullptr, leg, job.record, job.record_length, remote, std::nullopt);
+  Emit(m, nullptr, leg, job.record, job.record_length, remote, /*remote_version=*/0,
+       std::nullopt);
 }
 
 }  // namespace t38relay::dataplane

@@ -114,14 +114,16 @@ class Worker {
   void SealRecords();
   // Frames `payload` for `to` and sends it (or hands it to the handshake lcore to resolve the
   // next hop). `from` (null for our own records) is the leg it is forwarded from: counted there.
-  // `payload_sum`: the payload's checksum sum when known (an unchanged payload), see
-  // UdpPayloadSum.
+  // `remote_version`: what RemoteSlot::Load gave with `remote` (the cached header's key; unused
+  // when `from` is null). `payload_sum`: the payload's checksum sum when known (an unchanged
+  // payload), see UdpPayloadSum.
   void Emit(rte_mbuf* m, Leg* from, Leg& to, uint8_t* payload, uint32_t length,
-            const SocketAddress& remote, std::optional<uint32_t> payload_sum);
+            const SocketAddress& remote, uint32_t remote_version,
+            std::optional<uint32_t> payload_sum);
   // The cached header of a leg (see TxHeader): built from a frame Emit wrote, and applied to the
   // next one (lengths and checksums patched in).
   static void FillTxHeader(TxHeader* cache, Bytes header, const UdpFrameSpec& spec,
-                           uint64_t leg_id, uint64_t neighbor_version);
+                           uint32_t remote_version, uint64_t neighbor_version);
   static void PatchLengthsAndChecksums(const TxHeader& cache, uint8_t* start, Bytes payload,
                                        std::optional<uint32_t> payload_sum);
   // Seals a close_notify alert with the leg's send keys and sends it to its remote.
@@ -149,6 +151,7 @@ class Worker {
   std::array<Leg*, kBurstSize> seal_from_;
   std::array<Leg*, kBurstSize> seal_peers_;
   std::array<SocketAddress, kBurstSize> seal_remotes_;
+  std::array<uint32_t, kBurstSize> seal_remote_versions_;
   uint16_t seal_count_ = 0;
   struct TxBuffer {
     std::array<rte_mbuf*, kBurstSize * 2> mbufs;

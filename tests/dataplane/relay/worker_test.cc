@@ -262,6 +262,8 @@ struct LegSpec {
   std::optional<SocketAddress> remote{};
   Latch latch = Latch::kLearn;
   std::optional<IceCredentials> ice{};
+  // A deleted leg whose slot the new one takes, with the next generation (as Relay::AddLeg does).
+  std::optional<uint64_t> replaces{};
 };
 
 // One mbuf pool for the whole program, without per-lcore caches so that the in-use count is exact.
@@ -387,8 +389,10 @@ class WorkerTest : public ::testing::Test {
 
   // Legs, as Relay::AddLeg sets them up: fields, then the id, then the flow table entry.
   uint64_t AddLeg(const LegSpec& spec) {
-    const uint32_t index = next_index_++;
-    const uint64_t id = uint64_t{kGeneration} << 32 | index;
+    const uint32_t index = spec.replaces ? LegIndexOf(*spec.replaces) : next_index_++;
+    const uint64_t generation = spec.replaces ? (*spec.replaces >> 32) + 1 : kGeneration;
+    const uint64_t id = generation << 32 | index;
+    if (spec.replaces) std::erase(added_, *spec.replaces);
     Leg& leg = (*legs_)[index];
     leg.transport = spec.transport;
     leg.port_index = 0;
@@ -886,6 +890,31 @@ TEST_F(PlainPairTest, CachedHeaderMatchesAFreshOneAndFollowsChanges) {
   PacketView out = Parse(sent[0]);
   EXPECT_EQ((SocketAddress{out.dst, out.dst_port}), kPeerC);
   EXPECT_EQ(out.ethernet.dst, kMacC);
+  EXPECT_TRUE(WorkerDrops().empty());
+}
+
+// leg.del of B, then leg.add of a new leg that gets B's slot and the same remote: the header cached
+// for the old B (its port as the source) must not be used for the new one.
+TEST_F(PlainPairTest, CachedHeaderIsNotUsedForTheNextLegInTheSameSlot) {
+  FromPeer(kPeerA, Local(a_), Udptl(0x800, Text("to the old b")));
+  Poll();
+  ASSERT_EQ(TakeSent().size(), 1u);
+  Leg& old_b = LegOf(b_);
+  old_b.id.store(kNoLegId);
+  ASSERT_TRUE(flows_->Remove(FlowKey::Of(old_b.local)).ok());
+  Send({.type = WorkerCommand::Type::kRelease, .leg_id = b_});
+  Poll();
+  TakeEvents();
+  const uint64_t new_b = AddLeg({.port = 40009, .remote = kPeerB, .replaces = b_});
+  ASSERT_EQ(LegIndexOf(new_b), LegIndexOf(b_));
+  Link(a_, new_b);
+  FromPeer(kPeerA, Local(a_), Udptl(0x801, Text("to the new b")));
+  Poll();
+  std::vector<Buffer> sent = TakeSent();
+  ASSERT_EQ(sent.size(), 1u);
+  PacketView out = Parse(sent[0]);
+  EXPECT_EQ((SocketAddress{out.src, out.src_port}), Local(new_b));
+  EXPECT_EQ((SocketAddress{out.dst, out.dst_port}), kPeerB);
   EXPECT_TRUE(WorkerDrops().empty());
 }
 
