@@ -28,7 +28,10 @@ class CryptodevQueue;
 
 namespace t38relay::dataplane {
 
-inline constexpr uint16_t kBurstSize = 32;
+// Frames a worker takes from a queue at a time. 64 against 32: 1.15x plain<->plain and 1.05x
+// DTLS<->DTLS in the relay benchmark (per-poll work amortised over more frames); 128 was slower.
+inline constexpr uint16_t kBurstSize = 64;
+static_assert(kBurstSize <= kFlowLookupMax);
 
 struct WorkerCounters {
   Counter rx_packets;
