@@ -110,7 +110,8 @@ inline uint32_t LegIndexOf(uint64_t id) { return static_cast<uint32_t>(id); }
 //
 // Laid out by what a packet touches, a cache line each: a datagram from the leg's remote reads
 // line 0 and updates line 1; one relayed to the leg reads line 0 and the cached header's first
-// line (its second for tagged or IPv6 headers); DTLS records also use `record`. The rest is read by control and on rare paths.
+// line (its second for tagged or IPv6 headers); DTLS records also use `record`. The rest is read
+// by control and on rare paths.
 struct alignas(RTE_CACHE_LINE_SIZE) Leg {
   // Line 0.
   std::atomic<uint64_t> id{kNoLegId};  // [control] published last, cleared first
@@ -123,17 +124,20 @@ struct alignas(RTE_CACHE_LINE_SIZE) Leg {
   Latch latch = Latch::kLearn;                   // [owner]
   // [owner] The remote was confirmed by an authenticated packet or an ICE check (control reads it).
   std::atomic<bool> latched{false};
-  bool has_udptl_seq = false;  // [owner]
-  uint16_t last_udptl_seq = 0;  // [owner]
-  uint16_t port_index = 0;      // [control] the port the local address is on
-  uint16_t worker = 0;          // [control] the owning worker
+  // [control] The port the local address is on. Like `local`, set only with a new remote version
+  // (Relay::AddLeg stores or clears the remote): the header cached for the leg is keyed by it.
+  uint16_t port_index = 0;
+  uint16_t worker = 0;  // [control] the owning worker
 
   // Line 1, and the rare counters on line 2.
   alignas(RTE_CACHE_LINE_SIZE) std::atomic<uint64_t> last_rx_ms{0};  // [owner], read by control
   // [owner] ICE-lite (RFC 8445 section 7.2.2), or null; the owner deletes it when replaced.
   IceCredentials* ice = nullptr;
+  // [owner] Written for every UDPTL datagram: here, not on line 0, which the peer's worker reads.
+  bool has_udptl_seq = false;
+  uint16_t last_udptl_seq = 0;
   LegStats counters;  // [owner] (forwarded_*: the owner, as the forwarding side)
-  SocketAddress local;  // [control]
+  SocketAddress local;  // [control] see port_index
 
   crypto::RecordLeg record;  // receive side [owner]; send side [the peer's owner]
   TxHeader tx_header;  // [the peer's owner]

@@ -6,6 +6,7 @@
 #include <rte_prefetch.h>
 
 #include <cstddef>
+#include <cstdint>
 
 namespace t38relay::dataplane {
 
@@ -20,10 +21,13 @@ inline void PrefetchForWrite(const void* p) {
 #endif
 }
 
-// Requests every cache line of [start, start + bytes) for reading.
+// Requests every cache line [start, start + bytes) touches, for reading.
 inline void PrefetchLines(const void* start, size_t bytes) {
-  const char* p = static_cast<const char*>(start);
-  for (const char* line = p; line < p + bytes; line += RTE_CACHE_LINE_SIZE) rte_prefetch0(line);
+  const uintptr_t end = reinterpret_cast<uintptr_t>(start) + bytes;
+  for (uintptr_t line = reinterpret_cast<uintptr_t>(start) & ~uintptr_t{RTE_CACHE_LINE_SIZE - 1};
+       line < end; line += RTE_CACHE_LINE_SIZE) {
+    rte_prefetch0(reinterpret_cast<const void*>(line));
+  }
 }
 
 }  // namespace t38relay::dataplane

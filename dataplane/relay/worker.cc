@@ -738,23 +738,24 @@ void Worker::Drop(rte_mbuf* m, Leg* leg, DropReason reason) {
 
 void Worker::Transmit(uint16_t port_index, rte_mbuf* m) {
   TxBuffer& tx = tx_[port_index];
-  if (tx.count == tx.mbufs.size()) {
-    Drop(m, nullptr, DropReason::kTxQueueFull);
-    return;
-  }
+  // One poll can queue more than a buffer holds (a burst from every port, the hand-off ring, late
+  // records): a full buffer goes out first.
+  if (tx.count == tx.mbufs.size()) FlushPort(port_index);
   tx.mbufs[tx.count++] = m;
 }
 
+void Worker::FlushPort(uint16_t port_index) {
+  TxBuffer& tx = tx_[port_index];
+  if (tx.count == 0) return;
+  uint16_t sent = rte_eth_tx_burst(context_.ports->port(port_index).port_id, context_.index,
+                                   tx.mbufs.data(), tx.count);
+  counters_.tx_packets.Add(sent);
+  for (uint16_t i = sent; i < tx.count; ++i) Drop(tx.mbufs[i], nullptr, DropReason::kTxQueueFull);
+  tx.count = 0;
+}
+
 void Worker::FlushTx() {
-  for (uint16_t p = 0; p < tx_.size(); ++p) {
-    TxBuffer& tx = tx_[p];
-    if (tx.count == 0) continue;
-    uint16_t sent = rte_eth_tx_burst(context_.ports->port(p).port_id, context_.index,
-                                     tx.mbufs.data(), tx.count);
-    counters_.tx_packets.Add(sent);
-    for (uint16_t i = sent; i < tx.count; ++i) Drop(tx.mbufs[i], nullptr, DropReason::kTxQueueFull);
-    tx.count = 0;
-  }
+  for (uint16_t p = 0; p < tx_.size(); ++p) FlushPort(p);
 }
 
 void Worker::SendEvent(const RelayEvent& event) { context_.events->Send(event); }

@@ -135,6 +135,9 @@ class Worker {
   void Punt(rte_mbuf* m, uint64_t leg_id, uint16_t port_index, PuntKind kind);
   void Drop(rte_mbuf* m, Leg* leg, DropReason reason);
   void Transmit(uint16_t port_index, rte_mbuf* m);
+  // Sends what is queued for one port (FlushPort) or for all (FlushTx); what the queue refuses is
+  // dropped as tx-queue-full.
+  void FlushPort(uint16_t port_index);
   void FlushTx();
   void SendEvent(const RelayEvent& event);
 

@@ -231,8 +231,9 @@ WireError ParseIpv6(Bytes data, const ParseOptions& options, PacketView* out) {
   return ParseL4(next, out->l3.subspan(l4_start), out->l3_offset + l4_start, options, out);
 }
 
-// The frame nearly every relayed datagram comes in: untagged Ethernet, a 20-byte IPv4 header
-// with a good checksum, no fragmentation, UDP (with a good checksum when asked to verify). Read at
+// The frame nearly every relayed datagram comes in: untagged Ethernet (IEEE 802.3 clause 3.2), a
+// 20-byte IPv4 header with a good checksum and no fragmentation (RFC 791 section 3.1), UDP (RFC
+// 768; with a good checksum when asked to verify). Read at
 // fixed offsets after one length check, every field of `out` written as the general path below
 // writes it (tests and the packet fuzzer compare the two); false for any other frame, which the
 // general path then parses. `out` is written field by field: building a whole PacketView and

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "dataplane/wire/udptl.h"
+#include "tests/dataplane/wire/udptl_header_oracle.h"
 
 using namespace t38relay::dataplane;
 
@@ -53,8 +54,14 @@ void CheckFec(const UdptlPacket& packet, std::span<const Bytes> previous) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const Bytes in(data, size);
-  UdptlHeader header;
+  UdptlHeader header, reference;
   const WireError header_error = DecodeUdptlHeader(in, &header);
+  // The fixed-offset path against the PER primitives: the same error, or the same header.
+  Check(header_error == t38relay::testing::UdptlHeaderByPer(in, &reference));
+  if (header_error == WireError::kOk) {
+    Check(header.seq == reference.seq && header.primary.data() == reference.primary.data() &&
+          header.primary.size() == reference.primary.size());
+  }
   UdptlPacket p;
   const WireError error = DecodeUdptl(in, &p);
   // The full decode reads the header first (with the PER reader): a header error is its error.

@@ -13,22 +13,28 @@ namespace t38relay::testing {
 // that differs.
 inline std::string CompareWithBareIpv4Parse(dataplane::Bytes frame,
                                             dataplane::ParseOptions options) {
-  using namespace dataplane;
+  using dataplane::Bytes;
+  using dataplane::LinkType;
+  using dataplane::PacketView;
+  using dataplane::WireError;
   if (frame.size() < 14 || frame[12] != 0x08 || frame[13] != 0x00) return "";
   PacketView e, b;
-  const WireError ee = ParseFrame(LinkType::kEthernet, frame, &e, options);
-  const WireError be = ParseFrame(LinkType::kIpv4, frame.subspan(14), &b, options);
+  const WireError ee = dataplane::ParseFrame(LinkType::kEthernet, frame, &e, options);
+  const WireError be = dataplane::ParseFrame(LinkType::kIpv4, frame.subspan(14), &b, options);
   if (ee != be) {
-    return "error " + std::string(WireErrorName(ee)) + " vs " + std::string(WireErrorName(be));
+    return "error " + std::string(dataplane::WireErrorName(ee)) + " vs " +
+           std::string(dataplane::WireErrorName(be));
   }
   const auto same_span = [](Bytes x, Bytes y) {
     return x.data() == y.data() && x.size() == y.size();
   };
+  const auto default_tag = [](const dataplane::VlanTag& t) {
+    return t.tpid == dataplane::VlanTag().tpid && t.tci == 0;
+  };
   // The Ethernet part from the frame itself; then the IP view, offsets 14 apart.
-  if (e.link_type != LinkType::kEthernet || e.ethertype != kEtherTypeIpv4 || e.l3_offset != 14 ||
-      e.ethernet.vlan_count != 0 ||
-      std::any_of(e.ethernet.vlans.begin(), e.ethernet.vlans.end(),
-                  [](const VlanTag& t) { return t.tpid != VlanTag().tpid || t.tci != 0; }) ||
+  if (e.link_type != LinkType::kEthernet || e.ethertype != dataplane::kEtherTypeIpv4 ||
+      e.l3_offset != 14 || e.ethernet.vlan_count != 0 ||
+      !std::all_of(e.ethernet.vlans.begin(), e.ethernet.vlans.end(), default_tag) ||
       !std::equal(e.ethernet.dst.begin(), e.ethernet.dst.end(), frame.begin()) ||
       !std::equal(e.ethernet.src.begin(), e.ethernet.src.end(), frame.begin() + 6)) {
     return "ethernet";
