@@ -14,6 +14,10 @@ namespace t38relay::dataplane {
 using Bytes = std::span<const uint8_t>;
 using MutableBytes = std::span<uint8_t>;
 
+// The big-endian 16-bit word at p, for fixed-offset reads after the caller checked the length
+// (the fast paths of the packet parsers and the checksum sums).
+inline uint16_t LoadBe16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
+
 // Reads big-endian integers and byte views from a buffer it does not own.
 class ByteReader {
  public:

@@ -69,8 +69,8 @@ uint32_t PseudoHeaderSum(const IpAddress& src, const IpAddress& dst, uint8_t pro
                          uint32_t l4_length) {
   // The addresses' 16-bit words, summed directly (2 or 8 of each).
   uint64_t sum = 0;
-  for (size_t i = 0; i < src.size(); i += 2) sum += uint32_t{src.bytes[i]} << 8 | src.bytes[i + 1];
-  for (size_t i = 0; i < dst.size(); i += 2) sum += uint32_t{dst.bytes[i]} << 8 | dst.bytes[i + 1];
+  for (size_t i = 0; i < src.size(); i += 2) sum += LoadBe16(&src.bytes[i]);
+  for (size_t i = 0; i < dst.size(); i += 2) sum += LoadBe16(&dst.bytes[i]);
   sum += protocol;
   sum += l4_length >> 16;
   sum += l4_length & 0xFFFF;

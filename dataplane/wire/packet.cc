@@ -245,20 +245,19 @@ bool ParseCommonUdpFrame(Bytes frame, const ParseOptions& options, PacketView* o
   const uint8_t* f = frame.data();
   const uint8_t* ip = f + kL3;
   const uint8_t* udp = f + kL4;
-  auto u16 = [](const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); };
-  const size_t total_length = u16(ip + 2);
-  if (u16(f + 12) != kEtherTypeIpv4 || ip[0] != 0x45 || (u16(ip + 6) & 0x3FFF) != 0 ||
+  const size_t total_length = LoadBe16(ip + 2);
+  if (LoadBe16(f + 12) != kEtherTypeIpv4 || ip[0] != 0x45 || (LoadBe16(ip + 6) & 0x3FFF) != 0 ||
       ip[9] != kIpProtoUdp || total_length < kIpv4MinHeaderLength + kUdpHeaderLength ||
       total_length > frame.size() - kL3) {
     return false;
   }
-  const size_t udp_length = u16(udp + 4);
+  const size_t udp_length = LoadBe16(udp + 4);
   if (udp_length < kUdpHeaderLength || udp_length > total_length - kIpv4MinHeaderLength ||
       !ChecksumVerifies(ChecksumAdd(0, Bytes(ip, kIpv4MinHeaderLength)))) {
     return false;
   }
   const Bytes l4 = frame.subspan(kL4, udp_length);
-  const uint16_t udp_checksum = u16(udp + 6);
+  const uint16_t udp_checksum = LoadBe16(udp + 6);
   IpAddress src = IpAddress::V4Bytes(ip + 12);
   IpAddress dst = IpAddress::V4Bytes(ip + 16);
   const bool verify = options.verify_udp_checksum && udp_checksum != 0;
@@ -283,8 +282,8 @@ bool ParseCommonUdpFrame(Bytes frame, const ParseOptions& options, PacketView* o
   out->l4_protocol = kIpProtoUdp;
   out->l4_offset = kL4;
   out->l4 = l4;
-  out->src_port = u16(udp);
-  out->dst_port = u16(udp + 2);
+  out->src_port = LoadBe16(udp);
+  out->dst_port = LoadBe16(udp + 2);
   out->payload = l4.subspan(kUdpHeaderLength);
   out->udp_checksum_checked = verify;
   out->udp_checksum_ok = udp_ok;
@@ -327,10 +326,9 @@ std::optional<uint32_t> UdpPayloadSum(const PacketView& v) {
   // checksum = ~(header + payload), so payload = ~checksum - header = ~checksum + ~header; the
   // header is the pseudo-header and the UDP header without its checksum field.
   const uint8_t* udp = v.l4.data();
-  auto word = [udp](size_t at) { return uint32_t{udp[at]} << 8 | udp[at + 1]; };
   const uint32_t header = ChecksumCombine(
       PseudoHeaderSum(v.src, v.dst, kIpProtoUdp, static_cast<uint32_t>(v.l4.size())),
-      ChecksumCombine(word(0) + word(2), word(4)));
+      ChecksumCombine(LoadBe16(udp) + LoadBe16(udp + 2), LoadBe16(udp + 4)));
   return ChecksumCombine(static_cast<uint16_t>(~v.udp_checksum),
                          static_cast<uint16_t>(~header));
 }

@@ -89,7 +89,7 @@ WireError DecodeUdptlHeader(Bytes in, UdptlHeader* out) {
   if (in.size() >= 3 && in[2] < 0x80) {
     const size_t length = in[2];
     if (in.size() - 3 < length) return WireError::kUdptlTruncated;
-    out->seq = static_cast<uint16_t>(in[0] << 8 | in[1]);
+    out->seq = LoadBe16(in.data());
     out->primary = in.subspan(3, length);
     return WireError::kOk;
   }
