@@ -5,19 +5,11 @@
 
 namespace t38relay::dataplane {
 
-namespace {
-
-void Pack(const SocketAddress& a, std::array<uint64_t, 3>& w) {
-  std::memcpy(&w[0], a.ip.bytes.data(), 8);
-  std::memcpy(&w[1], a.ip.bytes.data() + 8, 8);
-  w[2] = uint64_t{1} << 32 | uint64_t{static_cast<uint8_t>(a.ip.family)} << 16 | a.port;
-}
-
-}  // namespace
-
 void RemoteSlot::Store(const SocketAddress& address) {
   std::array<uint64_t, 3> w;
-  Pack(address, w);
+  std::memcpy(&w[0], address.ip.bytes.data(), 8);
+  std::memcpy(&w[1], address.ip.bytes.data() + 8, 8);
+  w[2] = PackFamilyPort(address.ip.family, address.port);
   uint32_t s = sequence_.load(std::memory_order_relaxed);
   sequence_.store(s + 1, std::memory_order_relaxed);
   std::atomic_thread_fence(std::memory_order_release);
@@ -31,25 +23,6 @@ void RemoteSlot::Clear() {
   std::atomic_thread_fence(std::memory_order_release);
   for (auto& word : words_) word.store(0, std::memory_order_relaxed);
   sequence_.store(s + 2, std::memory_order_release);
-}
-
-bool RemoteSlot::Load(SocketAddress* out, uint32_t* version) const {
-  std::array<uint64_t, 3> w;
-  uint32_t before;
-  for (;;) {
-    before = sequence_.load(std::memory_order_acquire);
-    if (before & 1) continue;
-    for (size_t i = 0; i < w.size(); ++i) w[i] = words_[i].load(std::memory_order_relaxed);
-    std::atomic_thread_fence(std::memory_order_acquire);
-    if (sequence_.load(std::memory_order_relaxed) == before) break;
-  }
-  if (version != nullptr) *version = before;
-  if ((w[2] >> 32) == 0) return false;
-  out->ip.family = static_cast<IpFamily>((w[2] >> 16) & 0xFF);
-  std::memcpy(out->ip.bytes.data(), &w[0], 8);
-  std::memcpy(out->ip.bytes.data() + 8, &w[1], 8);
-  out->port = static_cast<uint16_t>(w[2]);
-  return true;
 }
 
 std::string_view LegPhaseName(LegPhase state) {

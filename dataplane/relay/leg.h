@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 
@@ -43,14 +44,51 @@ class Counter {
 // atomic words, so readers never see a torn address).
 class RemoteSlot {
  public:
-  // Writer only. `known` false clears it.
+  // Writer only (Clear: no address known).
   void Store(const SocketAddress& address);
   void Clear();
   // Any lcore: false when no address is known. `version`, when given, identifies the stored value:
   // it changes with every Store and Clear and never repeats for a slot (no reset, 2^31 stores).
-  bool Load(SocketAddress* out, uint32_t* version = nullptr) const;
+  // Inline, the words kept in registers: every relayed datagram reads the slot twice.
+  bool Load(SocketAddress* out, uint32_t* version = nullptr) const {
+    uint64_t w0, w1, w2;
+    const uint32_t sequence = Read(w0, w1, w2);
+    if (version != nullptr) *version = sequence;
+    if ((w2 >> 32) == 0) return false;
+    out->ip.family = static_cast<IpFamily>((w2 >> 16) & 0xFF);
+    std::memcpy(out->ip.bytes.data(), &w0, 8);
+    std::memcpy(out->ip.bytes.data() + 8, &w1, 8);
+    out->port = static_cast<uint16_t>(w2);
+    return true;
+  }
+  // Any lcore: whether ip:port is the address held (false when none is known).
+  bool Holds(const IpAddress& ip, uint16_t port) const {
+    uint64_t w0, w1, w2;
+    Read(w0, w1, w2);
+    uint64_t a0, a1;
+    std::memcpy(&a0, ip.bytes.data(), 8);
+    std::memcpy(&a1, ip.bytes.data() + 8, 8);
+    return w0 == a0 && w1 == a1 && w2 == PackFamilyPort(ip.family, port);
+  }
 
  private:
+  // The third word: a known bit (an empty slot is all zeros), the family and the port.
+  static uint64_t PackFamilyPort(IpFamily family, uint16_t port) {
+    return uint64_t{1} << 32 | uint64_t{static_cast<uint8_t>(family)} << 16 | port;
+  }
+  // One consistent read of the words; returns the (even) sequence they were read under.
+  uint32_t Read(uint64_t& w0, uint64_t& w1, uint64_t& w2) const {
+    for (;;) {
+      const uint32_t before = sequence_.load(std::memory_order_acquire);
+      if (before & 1) continue;
+      w0 = words_[0].load(std::memory_order_relaxed);
+      w1 = words_[1].load(std::memory_order_relaxed);
+      w2 = words_[2].load(std::memory_order_relaxed);
+      std::atomic_thread_fence(std::memory_order_acquire);
+      if (sequence_.load(std::memory_order_relaxed) == before) return before;
+    }
+  }
+
   std::atomic<uint32_t> sequence_{0};
   std::array<std::atomic<uint64_t>, 3> words_{};
 };

@@ -265,7 +265,6 @@ void Worker::ProcessBurst(rte_mbuf** mbufs, uint16_t n, std::optional<uint16_t> 
     Item& item = items_[item_count_];
     item.m = m;
     item.leg = nullptr;
-    item.source = SocketAddress{view.src, view.src_port};
     item.rx_port_index = rx_port;
     item.view = &view;
     item.payload = const_cast<uint8_t*>(view.payload.data());
@@ -353,7 +352,7 @@ void Worker::Classify(Item& item, const PacketView& view) {
         return;
       }
       // A handshake datagram may come from a new address (learning); records must not.
-      if (!AcceptSource(leg, item.source, /*authenticated=*/false)) {
+      if (!AcceptSource(leg, view, /*authenticated=*/false)) {
         Drop(item.m, &leg, DropReason::kUnexpectedSource);
         return;
       }
@@ -385,23 +384,21 @@ void Worker::Classify(Item& item, const PacketView& view) {
                                                          : DropReason::kNotEstablished);
     return;
   }
-  if (!AcceptSource(leg, item.source, /*authenticated=*/true)) {
+  if (!AcceptSource(leg, view, /*authenticated=*/true)) {
     Drop(item.m, &leg, DropReason::kUnexpectedSource);
     return;
   }
   Forward(item, item.payload, item.payload_length);
 }
 
-bool Worker::AcceptSource(Leg& leg, const SocketAddress& source, bool authenticated) {
-  SocketAddress remote;
-  bool known = leg.remote.Load(&remote);
-  if (known && remote == source) {
+bool Worker::AcceptSource(Leg& leg, const PacketView& view, bool authenticated) {
+  if (leg.remote.Holds(view.src, view.src_port)) {
     if (authenticated && !leg.latched) leg.latched = true;
     return true;
   }
   if (leg.ice != nullptr) return false;  // only a valid Binding request moves an ICE leg
   if (leg.latched || leg.latch == Latch::kStrict) return false;
-  if (authenticated) LatchTo(leg, source);
+  if (authenticated) LatchTo(leg, SocketAddress{view.src, view.src_port});
   return true;
 }
 
@@ -438,17 +435,15 @@ void Worker::AnswerStun(Item& item, const PacketView& view) {
   }
   // The controlling agent nominates with USE-CANDIDATE; before any nomination the first valid
   // check picks the address, so that media can flow as soon as ICE has found a path.
-  SocketAddress remote;
+  const SocketAddress source{view.src, view.src_port};
   if (msg.use_candidate || !leg.latched) {
-    if (!leg.remote.Load(&remote) || remote != item.source || !leg.latched) {
-      LatchTo(leg, item.source);
-    }
+    if (!leg.remote.Holds(source.ip, source.port) || !leg.latched) LatchTo(leg, source);
   }
   std::array<uint8_t, 128> response;
   size_t response_length = 0;
   std::array<uint8_t, 12> transaction_id;
   std::memcpy(transaction_id.data(), msg.transaction_id.data(), transaction_id.size());
-  if (BuildBindingSuccessResponse(transaction_id, item.source, key, response,
+  if (BuildBindingSuccessResponse(transaction_id, source, key, response,
                                   &response_length) != WireError::kOk) {
     Drop(item.m, &leg, DropReason::kStunInvalid);
     return;
@@ -483,7 +478,7 @@ void Worker::OpenRecords(uint64_t now_ms) {
     switch (job.result) {
       case RecordResult::kOk:
         // Only application_data records reach Open (alerts are punted), so this is UDPTL.
-        if (!AcceptSource(*item.leg, item.source, /*authenticated=*/true)) {
+        if (!AcceptSource(*item.leg, *item.view, /*authenticated=*/true)) {
           Drop(item.m, item.leg, DropReason::kUnexpectedSource);
           continue;
         }
@@ -606,7 +601,7 @@ void Worker::SealRecords() {
 
 void Worker::Emit(rte_mbuf* m, Leg* from, Leg& to, uint8_t* payload, uint32_t length,
                   const SocketAddress& remote, uint32_t remote_version,
-                  std::optional<uint32_t> payload_sum) {
+                  const std::optional<uint32_t>& payload_sum) {
   uint8_t* buffer_start = static_cast<uint8_t*>(m->buf_addr);
   // Relaying (from != nullptr) is done by one worker per destination leg, the owner of its
   // peer: it alone uses the leg's cached header.
@@ -698,7 +693,7 @@ void Worker::FillTxHeader(TxHeader* cache, Bytes header, const UdpFrameSpec& spe
 }
 
 void Worker::PatchLengthsAndChecksums(const TxHeader& cache, uint8_t* start, Bytes payload,
-                                      std::optional<uint32_t> payload_sum) {
+                                      const std::optional<uint32_t>& payload_sum) {
   auto put16 = [](uint8_t* at, uint32_t value) {
     at[0] = static_cast<uint8_t>(value >> 8);
     at[1] = static_cast<uint8_t>(value);

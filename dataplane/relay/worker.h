@@ -96,7 +96,6 @@ class Worker {
   struct Item {
     rte_mbuf* m;
     Leg* leg;
-    SocketAddress source;
     uint16_t rx_port_index;
     const PacketView* view;  // valid during the burst
     uint8_t* payload;
@@ -109,7 +108,8 @@ class Worker {
   void ProcessBurst(rte_mbuf** mbufs, uint16_t n, std::optional<uint16_t> port_index,
                     uint64_t now_ms, bool counted = false);
   void Classify(Item& item, const PacketView& view);
-  bool AcceptSource(Leg& leg, const SocketAddress& source, bool authenticated);
+  // Whether the datagram's source may send to `leg` (latching it there when allowed).
+  bool AcceptSource(Leg& leg, const PacketView& view, bool authenticated);
   void LatchTo(Leg& leg, const SocketAddress& source);
   void AnswerStun(Item& item, const PacketView& view);
   void OpenRecords(uint64_t now_ms);
@@ -122,13 +122,13 @@ class Worker {
   // payload), see UdpPayloadSum.
   void Emit(rte_mbuf* m, Leg* from, Leg& to, uint8_t* payload, uint32_t length,
             const SocketAddress& remote, uint32_t remote_version,
-            std::optional<uint32_t> payload_sum);
+            const std::optional<uint32_t>& payload_sum);
   // The cached header of a leg (see TxHeader): built from a frame Emit wrote, and applied to the
   // next one (lengths and checksums patched in).
   static void FillTxHeader(TxHeader* cache, Bytes header, const UdpFrameSpec& spec,
                            uint32_t remote_version, uint64_t neighbor_version);
   static void PatchLengthsAndChecksums(const TxHeader& cache, uint8_t* start, Bytes payload,
-                                       std::optional<uint32_t> payload_sum);
+                                       const std::optional<uint32_t>& payload_sum);
   // Seals a close_notify alert with the leg's send keys and sends it to its remote.
   void SendCloseNotify(Leg& leg);
   void CountUdptl(Leg& leg, const uint8_t* payload, uint32_t length);

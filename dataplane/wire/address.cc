@@ -7,30 +7,6 @@
 
 namespace t38relay::dataplane {
 
-IpAddress IpAddress::V4(uint32_t host_order) {
-  IpAddress a;
-  a.family = IpFamily::kV4;
-  a.bytes[0] = static_cast<uint8_t>(host_order >> 24);
-  a.bytes[1] = static_cast<uint8_t>(host_order >> 16);
-  a.bytes[2] = static_cast<uint8_t>(host_order >> 8);
-  a.bytes[3] = static_cast<uint8_t>(host_order);
-  return a;
-}
-
-IpAddress IpAddress::V4Bytes(const uint8_t* p) {
-  IpAddress a;
-  a.family = IpFamily::kV4;
-  std::memcpy(a.bytes.data(), p, 4);
-  return a;
-}
-
-IpAddress IpAddress::V6Bytes(const uint8_t* p) {
-  IpAddress a;
-  a.family = IpFamily::kV6;
-  std::memcpy(a.bytes.data(), p, 16);
-  return a;
-}
-
 std::string IpAddress::ToString() const {
   char buf[INET6_ADDRSTRLEN] = {};
   if (family == IpFamily::kV4) {

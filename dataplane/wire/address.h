@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,9 +18,28 @@ struct IpAddress {
   IpFamily family = IpFamily::kNone;
   std::array<uint8_t, 16> bytes{};
 
-  static IpAddress V4(uint32_t host_order);
-  static IpAddress V4Bytes(const uint8_t* p);
-  static IpAddress V6Bytes(const uint8_t* p);
+  // Built in place (inline): the packet path makes these for every datagram.
+  static IpAddress V4(uint32_t host_order) {
+    IpAddress a;
+    a.family = IpFamily::kV4;
+    a.bytes[0] = static_cast<uint8_t>(host_order >> 24);
+    a.bytes[1] = static_cast<uint8_t>(host_order >> 16);
+    a.bytes[2] = static_cast<uint8_t>(host_order >> 8);
+    a.bytes[3] = static_cast<uint8_t>(host_order);
+    return a;
+  }
+  static IpAddress V4Bytes(const uint8_t* p) {
+    IpAddress a;
+    a.family = IpFamily::kV4;
+    std::memcpy(a.bytes.data(), p, 4);
+    return a;
+  }
+  static IpAddress V6Bytes(const uint8_t* p) {
+    IpAddress a;
+    a.family = IpFamily::kV6;
+    std::memcpy(a.bytes.data(), p, 16);
+    return a;
+  }
   size_t size() const { return family == IpFamily::kV4 ? 4 : family == IpFamily::kV6 ? 16 : 0; }
   // Dotted quad or RFC 5952 text; "" for kNone.
   std::string ToString() const;

@@ -258,10 +258,17 @@ bool ParseCommonUdpFrame(Bytes frame, const ParseOptions& options, PacketView* o
   }
   const Bytes l4 = frame.subspan(kL4, udp_length);
   const uint16_t udp_checksum = LoadBe16(udp + 6);
-  IpAddress src = IpAddress::V4Bytes(ip + 12);
-  IpAddress dst = IpAddress::V4Bytes(ip + 16);
+  // The addresses go straight into `out` (a copy of a just-built IpAddress reloads it through a
+  // store-forwarding stall).
+  auto put_v4 = [](IpAddress* a, const uint8_t* p) {
+    a->family = IpFamily::kV4;
+    std::memcpy(a->bytes.data(), p, 4);
+    std::memset(a->bytes.data() + 4, 0, a->bytes.size() - 4);
+  };
+  put_v4(&out->src, ip + 12);
+  put_v4(&out->dst, ip + 16);
   const bool verify = options.verify_udp_checksum && udp_checksum != 0;
-  const bool udp_ok = verify && TransportChecksumVerifies(src, dst, kIpProtoUdp, l4);
+  const bool udp_ok = verify && TransportChecksumVerifies(out->src, out->dst, kIpProtoUdp, l4);
   if (verify && !udp_ok) return false;
 
   out->link_type = LinkType::kEthernet;
@@ -273,8 +280,6 @@ bool ParseCommonUdpFrame(Bytes frame, const ParseOptions& options, PacketView* o
   out->l3_offset = kL3;
   out->l3 = frame.subspan(kL3, total_length);
   out->family = IpFamily::kV4;
-  out->src = src;
-  out->dst = dst;
   out->ttl = ip[8];
   out->fragment = false;
   out->first_fragment = false;
@@ -319,18 +324,6 @@ WireError ParseFrame(LinkType link_type, Bytes frame, PacketView* out, ParseOpti
 bool UdpChecksumVerifies(const PacketView& v) {
   if (v.udp_checksum == 0) return v.family == IpFamily::kV4;
   return TransportChecksumVerifies(v.src, v.dst, kIpProtoUdp, v.l4);
-}
-
-std::optional<uint32_t> UdpPayloadSum(const PacketView& v) {
-  if (v.udp_checksum == 0 || v.l4.size() < kUdpHeaderLength) return std::nullopt;
-  // checksum = ~(header + payload), so payload = ~checksum - header = ~checksum + ~header; the
-  // header is the pseudo-header and the UDP header without its checksum field.
-  const uint8_t* udp = v.l4.data();
-  const uint32_t header = ChecksumCombine(
-      PseudoHeaderSum(v.src, v.dst, kIpProtoUdp, static_cast<uint32_t>(v.l4.size())),
-      ChecksumCombine(LoadBe16(udp) + LoadBe16(udp + 2), LoadBe16(udp + 4)));
-  return ChecksumCombine(static_cast<uint16_t>(~v.udp_checksum),
-                         static_cast<uint16_t>(~header));
 }
 
 size_t EthernetHeaderLength(const EthernetHeader& h) { return 14 + 4 * size_t{h.vlan_count}; }

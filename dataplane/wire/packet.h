@@ -9,6 +9,7 @@
 
 #include "dataplane/wire/address.h"
 #include "dataplane/wire/byte_reader.h"
+#include "dataplane/wire/checksum.h"
 #include "dataplane/wire/wire_error.h"
 
 namespace t38relay::dataplane {
@@ -115,8 +116,17 @@ bool UdpChecksumVerifies(const PacketView& v);
 // The RFC 1071 sum of the payload, derived from the received checksum without reading the payload
 // (RFC 1624): a datagram rebuilt with other addresses and ports (UdpFrameSpec::payload_sum) keeps
 // a checksum that fails at the receiver exactly when the original one was wrong. nullopt when the
-// datagram carries no checksum.
-std::optional<uint32_t> UdpPayloadSum(const PacketView& v);
+// datagram carries no checksum. Inline: run for every datagram relayed as it came.
+inline std::optional<uint32_t> UdpPayloadSum(const PacketView& v) {
+  if (v.udp_checksum == 0 || v.l4.size() < kUdpHeaderLength) return std::nullopt;
+  // checksum = ~(header + payload), so payload = ~checksum - header = ~checksum + ~header; the
+  // header is the pseudo-header and the UDP header without its checksum field.
+  const uint8_t* udp = v.l4.data();
+  const uint32_t header = ChecksumCombine(
+      PseudoHeaderSum(v.src, v.dst, kIpProtoUdp, static_cast<uint32_t>(v.l4.size())),
+      ChecksumCombine(LoadBe16(udp) + LoadBe16(udp + 2), LoadBe16(udp + 4)));
+  return ChecksumCombine(static_cast<uint16_t>(~v.udp_checksum), static_cast<uint16_t>(~header));
+}
 
 // The dataplane's verdict on a parsed frame: kOk only for a whole UDP datagram.
 inline WireError RequireUdpDatagram(const PacketView& v) {
