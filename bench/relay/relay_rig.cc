@@ -339,7 +339,7 @@ absl::Status RelayRig::Init() {
   context.backend = context.cryptodev;
   context.commands = commands_.get();
   context.events = events_.get();
-  context.punt = punt_;
+  context.punt = {punt_};
   context.handoff = {handoff_};
   context.leg_port_first = kLegPortFirst;
   context.leg_port_count = kLegPortsPerAddress;

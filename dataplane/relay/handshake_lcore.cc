@@ -73,6 +73,7 @@ absl::StatusOr<std::unique_ptr<HandshakeLcore>> HandshakeLcore::Create(
 HandshakeLcore::HandshakeLcore(const HandshakeContext& context,
                                std::unique_ptr<crypto::DtlsContext> dtls)
     : context_(context), dtls_(std::move(dtls)), tx_(context.ports->size()) {
+  if (context_.index != 0) return;
   responder_ = std::make_unique<NeighborResponder>(
       *context_.ports, *context_.neighbors, context_.pool,
       [this](size_t port_index, rte_mbuf* m) { return Transmit(port_index, m); });
@@ -138,7 +139,7 @@ unsigned HandshakeLcore::PollOnce(uint64_t now_ms) {
   for (unsigned i = 0; i < n; ++i) ProcessPunted(mbufs[i], now_ms);
   work += n;
   RunTimers(now_ms);
-  responder_->OnTimer(now_ms);
+  if (responder_) responder_->OnTimer(now_ms);
   for (uint64_t leg_id : finished_) {
     auto it = flows_.find(leg_id);
     if (it != flows_.end() && it->second->engine &&
@@ -217,6 +218,10 @@ void HandshakeLcore::ProcessPunted(rte_mbuf* m, uint64_t now_ms) {
   PuntInfo info = PuntInfoOf(m);
   if (info.port_index >= context_.ports->size()) {
     rte_pktmbuf_free(m);
+    return;
+  }
+  if (responder_ == nullptr && (info.kind == PuntKind::kNeedsNeighbor || info.leg_id == kNoLegId)) {
+    PassToResponder(m);  // workers send these to lcore 0; should one come here, it goes on
     return;
   }
   if (info.kind == PuntKind::kNeedsNeighbor) {
@@ -360,7 +365,30 @@ void HandshakeLcore::SendDatagram(uint64_t leg_id, const SocketAddress& to, Byte
     rte_pktmbuf_free(m);
     return;
   }
-  responder_->Send(leg->port_index, context_.ports->NextHop(leg->port_index, to.ip), m, now_ms_);
+  SendFrame(leg->port_index, context_.ports->NextHop(leg->port_index, to.ip), leg_id, m);
+}
+
+void HandshakeLcore::SendFrame(uint16_t port_index, const IpAddress& next_hop, uint64_t leg_id,
+                               rte_mbuf* m) {
+  if (responder_) {
+    responder_->Send(port_index, next_hop, m, now_ms_);
+    return;
+  }
+  MacAddress mac;
+  if (next_hop.family != IpFamily::kNone &&
+      context_.neighbors->Lookup(port_index, next_hop, &mac)) {
+    std::memcpy(rte_pktmbuf_mtod(m, uint8_t*), mac.data(), mac.size());
+    Transmit(port_index, m);
+    return;
+  }
+  PuntInfoOf(m) = PuntInfo{leg_id, port_index, PuntKind::kNeedsNeighbor};
+  PassToResponder(m);
+}
+
+void HandshakeLcore::PassToResponder(rte_mbuf* m) {
+  if (rte_ring_mp_enqueue(context_.responder_punt, m) == 0) return;
+  counters_.responder_dropped.Add();
+  rte_pktmbuf_free(m);
 }
 
 bool HandshakeLcore::Transmit(size_t port_index, rte_mbuf* m) {

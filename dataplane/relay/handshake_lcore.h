@@ -1,6 +1,7 @@
-// The handshake lcore: runs every leg's DTLS engine and timers, answers ClientHellos with
-// stateless cookies, hands established keys to the owning worker, and runs the neighbour
-// responder (ARP, NDP, ICMP echo, next-hop resolution) for the frames workers punt to it.
+// A handshake lcore: runs the DTLS engines and timers of its share of the legs, answers
+// ClientHellos with stateless cookies, and hands established keys to the owning worker. The first
+// one (index 0) also runs the neighbour responder (ARP, NDP, ICMP echo, next-hop resolution) for
+// the frames workers and the other handshake lcores send it.
 #pragma once
 
 #include <rte_mbuf.h>
@@ -64,6 +65,7 @@ struct HandshakeCounters {
   Counter late_records;       // records sent back to the owner worker after the keys (relayed)
   Counter rx_handed_off;      // received on its own RX queue, passed to a worker
   Counter rx_dropped;         // same, but the hand-off ring was full
+  Counter responder_dropped;  // a frame for lcore 0's neighbour responder: its ring was full
 };
 
 struct HandshakeContext {
@@ -80,6 +82,8 @@ struct HandshakeContext {
   rte_rcu_qsbr* qsbr = nullptr;
   rte_mempool* pool = nullptr;
   rte_ring* punt = nullptr;                       // workers -> this lcore (mbufs)
+  // Lcore 0's punt ring: an unresolved next hop's frames go there from the other lcores.
+  rte_ring* responder_punt = nullptr;
   Mailbox<HandshakeCommandRef>* commands = nullptr;  // control -> this lcore
   std::vector<Mailbox<WorkerCommand>*> workers;   // this lcore -> the owner of a leg
   Mailbox<RelayEvent>* events = nullptr;          // -> control
@@ -102,7 +106,8 @@ class HandshakeLcore {
   unsigned PollOnce(uint64_t now_ms);
 
   const HandshakeCounters& counters() const { return counters_; }
-  const NeighborResponder& responder() const { return *responder_; }
+  // Lcore 0's; null on the others.
+  const NeighborResponder* responder() const { return responder_.get(); }
   size_t engines() const { return flows_.size(); }
   uint16_t index() const { return context_.index; }
 
@@ -119,6 +124,11 @@ class HandshakeLcore {
   void RunTimers(uint64_t now_ms);
   void Reschedule(Flow& flow);
   void SendDatagram(uint64_t leg_id, const SocketAddress& to, dataplane::Bytes payload);
+  // A frame complete but for its destination MAC, to next_hop: through the responder on lcore 0;
+  // elsewhere sent at once when the neighbour is known, else handed to lcore 0.
+  void SendFrame(uint16_t port_index, const IpAddress& next_hop, uint64_t leg_id, rte_mbuf* m);
+  // Hands a punted frame to lcore 0 (its neighbour responder's work).
+  void PassToResponder(rte_mbuf* m);
   bool Transmit(size_t port_index, rte_mbuf* m);
   void FlushTx();
   void SendEvent(const RelayEvent& event);

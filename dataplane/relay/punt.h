@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "absl/status/status.h"
+#include "dataplane/relay/leg.h"
 
 namespace t38relay::dataplane {
 
@@ -21,6 +22,18 @@ struct PuntInfo {
   uint16_t port_index;
   PuntKind kind;
 };
+
+// Legs are spread over the handshake lcores by slot: each leg's engine, commands and punted
+// datagrams live on one of them.
+inline uint16_t HandshakeLcoreOfLeg(uint64_t leg_id, uint16_t count) {
+  return static_cast<uint16_t>(LegIndexOf(leg_id) % count);
+}
+// The handshake lcore a punted frame goes to: its leg's; lcore 0, which runs the neighbour
+// responder, for frames of no leg (ARP, ICMP) and frames waiting for a next hop.
+inline uint16_t HandshakeLcoreOfPunt(uint64_t leg_id, PuntKind kind, uint16_t count) {
+  if (leg_id == kNoLegId || kind == PuntKind::kNeedsNeighbor) return 0;
+  return HandshakeLcoreOfLeg(leg_id, count);
+}
 
 // Registers the dynamic field (once per process, before any lcore starts).
 absl::Status RegisterPuntInfo();

@@ -75,10 +75,9 @@ absl::StatusOr<std::unique_ptr<Relay>> Relay::Create(const RelayConfig& config) 
 absl::Status Relay::Init() {
   const uint16_t worker_count = static_cast<uint16_t>(config_.worker_lcores.size());
   if (worker_count == 0) return absl::InvalidArgumentError("no worker lcore: see --workers");
-  if (config_.handshake_lcores.size() != 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("this version runs exactly one handshake lcore; --handshake names ",
-                     config_.handshake_lcores.size()));
+  const uint16_t handshake_count = static_cast<uint16_t>(config_.handshake_lcores.size());
+  if (handshake_count == 0) {
+    return absl::InvalidArgumentError("no handshake lcore: see --handshake");
   }
   if (absl::Status s = RegisterPuntInfo(); !s.ok()) return s;
 
@@ -90,8 +89,8 @@ absl::Status Relay::Init() {
         " (give EAL more memory with -m, or lower \"mbufs\")"));
   }
   absl::StatusOr<std::unique_ptr<PortSet>> ports =
-      PortSet::Open(config_.ports, static_cast<uint16_t>(worker_count + 1),
-                    static_cast<uint16_t>(worker_count + 1), pool_);
+      PortSet::Open(config_.ports, static_cast<uint16_t>(worker_count + handshake_count),
+                    static_cast<uint16_t>(worker_count + handshake_count), pool_);
   if (!ports.ok()) return ports.status();
   ports_ = std::move(*ports);
   neighbors_ = std::make_unique<NeighborTable>(4096);
@@ -116,7 +115,7 @@ absl::Status Relay::Init() {
   control_.resize(config_.leg_capacity);
   for (uint32_t i = config_.leg_capacity; i > 0; --i) free_indexes_.push_back(i - 1);
 
-  const uint32_t readers = worker_count + 1;
+  const uint32_t readers = worker_count + handshake_count;
   size_t qsbr_size = rte_rcu_qsbr_get_memsize(readers);
   qsbr_ = static_cast<rte_rcu_qsbr*>(rte_zmalloc("t38_qsbr", qsbr_size, RTE_CACHE_LINE_SIZE));
   if (qsbr_ == nullptr || rte_rcu_qsbr_init(qsbr_, readers) != 0) {
@@ -139,12 +138,16 @@ absl::Status Relay::Init() {
       Mailbox<RelayEvent>::Create("t38_events", kMailboxSize);
   if (!events.ok()) return events.status();
   events_ = std::move(*events);
-  absl::StatusOr<std::unique_ptr<Mailbox<HandshakeCommandRef>>> handshake_mail =
-      Mailbox<HandshakeCommandRef>::Create("t38_hs_cmd", kMailboxSize);
-  if (!handshake_mail.ok()) return handshake_mail.status();
-  handshake_mail_ = std::move(*handshake_mail);
-  punt_ = rte_ring_create("t38_punt", kPuntRingSize, SOCKET_ID_ANY, RING_F_SC_DEQ);
-  if (punt_ == nullptr) return absl::ResourceExhaustedError("cannot create the punt ring");
+  for (uint16_t h = 0; h < handshake_count; ++h) {
+    absl::StatusOr<std::unique_ptr<Mailbox<HandshakeCommandRef>>> handshake_mail =
+        Mailbox<HandshakeCommandRef>::Create(absl::StrCat("t38_hs", h, "_cmd"), kMailboxSize);
+    if (!handshake_mail.ok()) return handshake_mail.status();
+    handshake_mail_.push_back(std::move(*handshake_mail));
+    rte_ring* punt = rte_ring_create(absl::StrCat("t38_hs", h, "_punt").c_str(), kPuntRingSize,
+                                     SOCKET_ID_ANY, RING_F_SC_DEQ);
+    if (punt == nullptr) return absl::ResourceExhaustedError("cannot create a punt ring");
+    punt_.push_back(punt);
+  }
   for (uint16_t w = 0; w < worker_count; ++w) {
     absl::StatusOr<std::unique_ptr<Mailbox<WorkerCommand>>> mail =
         Mailbox<WorkerCommand>::Create(absl::StrCat("t38_w", w, "_cmd"), kMailboxSize);
@@ -180,27 +183,32 @@ absl::Status Relay::Init() {
     context.pool = pool_;
     workers_.push_back(std::make_unique<Worker>(context));
   }
-  HandshakeContext hs;
-  hs.index = 0;
-  hs.tx_queue = worker_count;
-  hs.rx_queue = worker_count;
-  hs.handoff = handoff_[0];
-  hs.qsbr_thread_id = worker_count;
-  hs.ports = ports_.get();
-  hs.neighbors = neighbors_.get();
-  hs.legs = legs_.get();
-  hs.qsbr = qsbr_;
-  hs.pool = pool_;
-  hs.punt = punt_;
-  hs.commands = handshake_mail_.get();
-  for (auto& mail : worker_mail_) hs.workers.push_back(mail.get());
-  hs.events = events_.get();
-  hs.dtls.mtu = config_.dtls.mtu;
-  hs.dtls.initial_timeout_s = static_cast<int>(std::max<uint32_t>(1, config_.dtls.initial_timeout_ms / 1000));
-  hs.dtls.max_timeout_s = static_cast<int>(std::max<uint32_t>(1, config_.dtls.max_timeout_ms / 1000));
-  absl::StatusOr<std::unique_ptr<HandshakeLcore>> handshake = HandshakeLcore::Create(hs);
-  if (!handshake.ok()) return handshake.status();
-  handshake_ = std::move(*handshake);
+  for (uint16_t h = 0; h < handshake_count; ++h) {
+    HandshakeContext hs;
+    hs.index = h;
+    hs.tx_queue = worker_count + h;
+    hs.rx_queue = worker_count + h;
+    hs.handoff = handoff_[0];
+    hs.qsbr_thread_id = worker_count + h;
+    hs.ports = ports_.get();
+    hs.neighbors = neighbors_.get();
+    hs.legs = legs_.get();
+    hs.qsbr = qsbr_;
+    hs.pool = pool_;
+    hs.punt = punt_[h];
+    hs.responder_punt = punt_[0];
+    hs.commands = handshake_mail_[h].get();
+    for (auto& mail : worker_mail_) hs.workers.push_back(mail.get());
+    hs.events = events_.get();
+    hs.dtls.mtu = config_.dtls.mtu;
+    hs.dtls.initial_timeout_s =
+        static_cast<int>(std::max<uint32_t>(1, config_.dtls.initial_timeout_ms / 1000));
+    hs.dtls.max_timeout_s =
+        static_cast<int>(std::max<uint32_t>(1, config_.dtls.max_timeout_ms / 1000));
+    absl::StatusOr<std::unique_ptr<HandshakeLcore>> handshake = HandshakeLcore::Create(hs);
+    if (!handshake.ok()) return handshake.status();
+    handshakes_.push_back(std::move(*handshake));
+  }
 
   if (config_.dtls.certificate) {
     absl::StatusOr<std::shared_ptr<const crypto::Identity>> identity =
@@ -278,7 +286,7 @@ Relay::~Relay() {
     delete leg.ice;
     leg.ice = nullptr;
   }
-  handshake_.reset();
+  handshakes_.clear();
   workers_.clear();
   cryptodev_.reset();
   soft_backends_.clear();
@@ -288,10 +296,10 @@ Relay::~Relay() {
     while (rte_ring_dequeue(ring, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
     rte_ring_free(ring);
   }
-  if (punt_ != nullptr) {
+  for (rte_ring* ring : punt_) {
     void* m;
-    while (rte_ring_dequeue(punt_, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
-    rte_ring_free(punt_);
+    while (rte_ring_dequeue(ring, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+    rte_ring_free(ring);
   }
   shards_.clear();
   rte_free(qsbr_);
@@ -303,33 +311,35 @@ absl::Status Relay::Run(const std::atomic<bool>& stop) {
   lcores_stop_.store(false);
   struct Launch {
     Relay* relay;
-    size_t worker;  // SIZE_MAX: the handshake lcore
+    bool handshake;
+    size_t index;  // of the worker or handshake lcore
+    unsigned lcore;
   };
   std::vector<Launch> launches;
-  for (size_t w = 0; w < workers_.size(); ++w) launches.push_back({this, w});
-  launches.push_back({this, SIZE_MAX});
+  for (size_t w = 0; w < workers_.size(); ++w) {
+    launches.push_back({this, false, w, config_.worker_lcores[w]});
+  }
+  for (size_t h = 0; h < handshakes_.size(); ++h) {
+    launches.push_back({this, true, h, config_.handshake_lcores[h]});
+  }
   auto body = [](void* arg) -> int {
     auto* launch = static_cast<Launch*>(arg);
-    if (launch->worker == SIZE_MAX) {
-      launch->relay->handshake_->Run(launch->relay->lcores_stop_);
+    Relay& relay = *launch->relay;
+    if (launch->handshake) {
+      relay.handshakes_[launch->index]->Run(relay.lcores_stop_);
     } else {
-      launch->relay->workers_[launch->worker]->Run(launch->relay->lcores_stop_);
+      relay.workers_[launch->index]->Run(relay.lcores_stop_);
     }
     return 0;
   };
-  for (size_t w = 0; w < workers_.size(); ++w) {
-    if (rte_eal_remote_launch(body, &launches[w], config_.worker_lcores[w]) != 0) {
+  for (Launch& launch : launches) {
+    if (rte_eal_remote_launch(body, &launch, launch.lcore) != 0) {
       lcores_stop_.store(true);
       rte_eal_mp_wait_lcore();
-      return absl::InternalError(
-          absl::StrCat("cannot launch worker lcore ", config_.worker_lcores[w]));
+      return absl::InternalError(absl::StrCat("cannot launch ",
+                                              launch.handshake ? "handshake" : "worker",
+                                              " lcore ", launch.lcore));
     }
-  }
-  if (rte_eal_remote_launch(body, &launches.back(), config_.handshake_lcores[0]) != 0) {
-    lcores_stop_.store(true);
-    rte_eal_mp_wait_lcore();
-    return absl::InternalError(
-        absl::StrCat("cannot launch handshake lcore ", config_.handshake_lcores[0]));
   }
   while (!stop.load(std::memory_order_relaxed)) {
     server_->Poll(5);
@@ -484,11 +494,15 @@ absl::Status Relay::SendToWorker(const Leg& leg, const WorkerCommand& command) {
   return absl::UnavailableError("the worker's command queue is full: retry");
 }
 
+Mailbox<HandshakeCommandRef>& Relay::HandshakeMailOf(uint64_t id) {
+  return *handshake_mail_[HandshakeLcoreOfLeg(id, static_cast<uint16_t>(handshake_mail_.size()))];
+}
+
 void Relay::ForgetHandshake(uint64_t id) {
   auto* command = new HandshakeCommand;
   command->type = HandshakeCommand::Type::kForget;
   command->leg_id = id;
-  if (!handshake_mail_->Send(HandshakeCommandRef{command})) {
+  if (!HandshakeMailOf(id).Send(HandshakeCommandRef{command})) {
     delete command;
     ++commands_lost_;
   }
@@ -504,7 +518,7 @@ absl::Status Relay::ConfigureHandshake(uint64_t id, const ControlLeg& control,
   command->identity = control.identity;
   command->peer_fingerprints = std::move(fingerprints);
   command->remote = remote;
-  if (handshake_mail_->Send(HandshakeCommandRef{command})) return absl::OkStatus();
+  if (HandshakeMailOf(id).Send(HandshakeCommandRef{command})) return absl::OkStatus();
   delete command;
   ++commands_lost_;
   return absl::UnavailableError("the handshake lcore's command queue is full: retry");
@@ -857,31 +871,43 @@ nlohmann::json Relay::Stats() {
                        {"drops", drops}});
   }
   stats["workers"] = workers;
-  const HandshakeCounters& hc = handshake_->counters();
-  nlohmann::json neighbor = nlohmann::json::object();
-  handshake_->responder().counters().ForEach(
-      [&](std::string_view name, uint64_t value) { neighbor[std::string(name)] = value; });
-  stats["handshake"] = nlohmann::json::array(
-      {{{"lcore", config_.handshake_lcores[0]},
-        {"engines", handshake_->engines()},
-        {"punted", hc.punted.Get()},
-        {"handshake_datagrams", hc.handshake_datagrams.Get()},
-        {"cookies_sent", hc.cookies_sent.Get()},
-        {"engines_created", hc.engines_created.Get()},
-        {"established", hc.established.Get()},
-        {"failed", hc.failed.Get()},
-        {"alerts", hc.alerts.Get()},
-        {"no_flow", hc.no_flow.Get()},
-        {"wrong_source", hc.wrong_source.Get()},
-        {"not_client_hello", hc.not_client_hello.Get()},
-        {"engine_errors", hc.engine_errors.Get()},
-        {"tx_alloc_failed", hc.tx_alloc_failed.Get()},
-        {"rx_handed_off", hc.rx_handed_off.Get()},
-        {"rx_dropped", hc.rx_dropped.Get()},
-        {"events_lost", hc.events_lost.Get() + events_->full()},
-        {"commands_lost", hc.commands_lost.Get() + commands_lost_},
-        {"late_records", hc.late_records.Get()},
-        {"neighbor", neighbor}}});
+  nlohmann::json handshakes = nlohmann::json::array();
+  for (size_t h = 0; h < handshakes_.size(); ++h) {
+    const HandshakeLcore& lcore = *handshakes_[h];
+    const HandshakeCounters& hc = lcore.counters();
+    // What control lost on its side (events it could not take, commands it could not send) is
+    // counted with the first lcore.
+    const uint64_t control_events_lost = h == 0 ? events_->full() : 0;
+    const uint64_t control_commands_lost = h == 0 ? commands_lost_ : 0;
+    nlohmann::json entry = {{"lcore", config_.handshake_lcores[h]},
+                            {"engines", lcore.engines()},
+                            {"punted", hc.punted.Get()},
+                            {"handshake_datagrams", hc.handshake_datagrams.Get()},
+                            {"cookies_sent", hc.cookies_sent.Get()},
+                            {"engines_created", hc.engines_created.Get()},
+                            {"established", hc.established.Get()},
+                            {"failed", hc.failed.Get()},
+                            {"alerts", hc.alerts.Get()},
+                            {"no_flow", hc.no_flow.Get()},
+                            {"wrong_source", hc.wrong_source.Get()},
+                            {"not_client_hello", hc.not_client_hello.Get()},
+                            {"engine_errors", hc.engine_errors.Get()},
+                            {"tx_alloc_failed", hc.tx_alloc_failed.Get()},
+                            {"rx_handed_off", hc.rx_handed_off.Get()},
+                            {"rx_dropped", hc.rx_dropped.Get()},
+                            {"responder_dropped", hc.responder_dropped.Get()},
+                            {"events_lost", hc.events_lost.Get() + control_events_lost},
+                            {"commands_lost", hc.commands_lost.Get() + control_commands_lost},
+                            {"late_records", hc.late_records.Get()}};
+    if (const NeighborResponder* responder = lcore.responder()) {
+      nlohmann::json neighbor = nlohmann::json::object();
+      responder->counters().ForEach(
+          [&](std::string_view name, uint64_t value) { neighbor[std::string(name)] = value; });
+      entry["neighbor"] = neighbor;
+    }
+    handshakes.push_back(entry);
+  }
+  stats["handshake"] = handshakes;
   nlohmann::json ports = nlohmann::json::array();
   for (size_t p = 0; p < ports_->size(); ++p) {
     nlohmann::json port = {{"name", ports_->port(p).name}};

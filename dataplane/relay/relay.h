@@ -96,8 +96,10 @@ class Relay final : public FlowService {
   absl::StatusOr<std::vector<crypto::Fingerprint>> ParseFingerprints(
       const std::vector<FingerprintValue>& values) const;
   absl::Status SendToWorker(const Leg& leg, const WorkerCommand& command);
-  // Tells the handshake lcore to drop the leg's engine and configuration.
+  // Tells the leg's handshake lcore to drop its engine and configuration.
   void ForgetHandshake(uint64_t id);
+  // The command mailbox of the leg's handshake lcore.
+  Mailbox<HandshakeCommandRef>& HandshakeMailOf(uint64_t id);
   absl::Status ConfigureHandshake(uint64_t id, const ControlLeg& control,
                                   std::vector<crypto::Fingerprint> fingerprints,
                                   std::optional<SocketAddress> remote);
@@ -120,11 +122,12 @@ class Relay final : public FlowService {
   std::vector<std::unique_ptr<crypto::AeadBackend>> soft_backends_;
   std::vector<std::unique_ptr<Mailbox<WorkerCommand>>> worker_mail_;
   std::unique_ptr<Mailbox<RelayEvent>> events_;
-  std::unique_ptr<Mailbox<HandshakeCommandRef>> handshake_mail_;
-  rte_ring* punt_ = nullptr;
+  // Per handshake lcore: its command mailbox and its punt ring.
+  std::vector<std::unique_ptr<Mailbox<HandshakeCommandRef>>> handshake_mail_;
+  std::vector<rte_ring*> punt_;
   std::vector<rte_ring*> handoff_;
   std::vector<std::unique_ptr<Worker>> workers_;
-  std::unique_ptr<HandshakeLcore> handshake_;
+  std::vector<std::unique_ptr<HandshakeLcore>> handshakes_;
   std::shared_ptr<const crypto::Identity> identity_;
   std::unique_ptr<crypto::IdentityPool> identity_pool_;
   std::unique_ptr<FlowSocketServer> server_;

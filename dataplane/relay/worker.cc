@@ -718,7 +718,9 @@ void Worker::PatchLengthsAndChecksums(const TxHeader& cache, uint8_t* start, Byt
 
 void Worker::Punt(rte_mbuf* m, uint64_t leg_id, uint16_t port_index, PuntKind kind) {
   PuntInfoOf(m) = PuntInfo{leg_id, port_index, kind};
-  if (rte_ring_mp_enqueue(context_.punt, m) != 0) {
+  rte_ring* ring =
+      context_.punt[HandshakeLcoreOfPunt(leg_id, kind, static_cast<uint16_t>(context_.punt.size()))];
+  if (rte_ring_mp_enqueue(ring, m) != 0) {
     Drop(m, nullptr, DropReason::kPuntQueueFull);
     return;
   }

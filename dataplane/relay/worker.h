@@ -58,7 +58,8 @@ struct WorkerContext {
   uint64_t previous_epoch_grace_ms = 5000;
   Mailbox<WorkerCommand>* commands = nullptr;  // control and handshake -> this worker
   Mailbox<RelayEvent>* events = nullptr;       // -> control
-  rte_ring* punt = nullptr;                    // -> the handshake lcore (mbufs)
+  // One per handshake lcore (mbufs), chosen by HandshakeLcoreOfPunt.
+  std::vector<rte_ring*> punt;
   // Hand-off rings (mbufs), one per worker: a datagram for a leg another worker owns goes there.
   std::vector<rte_ring*> handoff;
   uint16_t leg_port_first = 0;

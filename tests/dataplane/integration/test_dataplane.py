@@ -222,6 +222,12 @@ class DtlsToDtls(DataplaneTestCase):
         self.assertIn(f"Cipher is {cipher}", client.text())
         for leg in (leg_a, leg_b):
             self.assertEqual(self.leg(leg)["state"], "established")
+        handshakes = self.flow.request("stats")["handshake"]
+        self.assertEqual(sum(h["established"] for h in handshakes), 2, handshakes)
+        if len(handshakes) > 1:
+            # Legs are spread over the handshake lcores by slot: the call's two legs (slots 0
+            # and 1) handshake on two of them.
+            self.assertEqual([h["established"] for h in handshakes[:2]], [1, 1], handshakes)
 
         for packet in udptl_packets(5, tag=b"A>B"):
             start = len(server.output())

@@ -325,8 +325,10 @@ class WorkerTest : public ::testing::Test {
     commands_ = std::move(*commands);
     events_ = std::move(*events);
     punt_ = rte_ring_create(("wt_punt" + n).c_str(), 1024, SOCKET_ID_ANY, RING_F_SC_DEQ);
+    punt_other_ = rte_ring_create(("wt_punt2" + n).c_str(), 1024, SOCKET_ID_ANY, RING_F_SC_DEQ);
     handoff_ = rte_ring_create(("wt_hand" + n).c_str(), 64, SOCKET_ID_ANY, RING_F_SC_DEQ);
     ASSERT_NE(punt_, nullptr);
+    ASSERT_NE(punt_other_, nullptr);
     ASSERT_NE(handoff_, nullptr);
 
     WorkerContext context;
@@ -340,7 +342,7 @@ class WorkerTest : public ::testing::Test {
     context.backend = &backend_;
     context.commands = commands_.get();
     context.events = events_.get();
-    context.punt = punt_;
+    context.punt = {punt_, punt_other_};  // two handshake lcores
     context.handoff = {handoff_};
     context.leg_port_first = kLegPortFirst;
     context.leg_port_count = kLegPortCount;
@@ -367,6 +369,7 @@ class WorkerTest : public ::testing::Test {
     FreeRing(rx_);
     FreeRing(tx_);
     FreeRing(punt_);
+    FreeRing(punt_other_);
     FreeRing(handoff_);
     flows_.reset();
     if (qsbr_ != nullptr) {
@@ -515,10 +518,16 @@ class WorkerTest : public ::testing::Test {
     }
     return out;
   }
+  // What went to either handshake lcore: the first's, then the second's.
   std::vector<Punted> TakePunted() {
+    std::vector<Punted> out = TakePuntedFrom(punt_);
+    for (Punted& p : TakePuntedFrom(punt_other_)) out.push_back(std::move(p));
+    return out;
+  }
+  std::vector<Punted> TakePuntedFrom(rte_ring* ring) {
     std::vector<Punted> out;
     void* p = nullptr;
-    while (rte_ring_dequeue(punt_, &p) == 0) {
+    while (rte_ring_dequeue(ring, &p) == 0) {
       auto* m = static_cast<rte_mbuf*>(p);
       const uint8_t* data = rte_pktmbuf_mtod(m, const uint8_t*);
       out.push_back(Punted{PuntInfoOf(m), Buffer(data, data + rte_pktmbuf_data_len(m))});
@@ -529,7 +538,8 @@ class WorkerTest : public ::testing::Test {
   // The next punted mbuf as it is (the caller owns it), or null.
   rte_mbuf* TakePuntedMbuf() {
     void* p = nullptr;
-    return rte_ring_dequeue(punt_, &p) == 0 ? static_cast<rte_mbuf*>(p) : nullptr;
+    if (rte_ring_dequeue(punt_, &p) == 0) return static_cast<rte_mbuf*>(p);
+    return rte_ring_dequeue(punt_other_, &p) == 0 ? static_cast<rte_mbuf*>(p) : nullptr;
   }
   // The one event sent since the last call (a failure when there is not exactly one).
   RelayEvent TakeOneEvent() {
@@ -570,7 +580,8 @@ class WorkerTest : public ::testing::Test {
   unsigned in_use_at_start_ = 0;
   rte_ring* rx_ = nullptr;
   rte_ring* tx_ = nullptr;
-  rte_ring* punt_ = nullptr;
+  rte_ring* punt_ = nullptr;        // handshake lcore 0: frames of no leg, unresolved next hops
+  rte_ring* punt_other_ = nullptr;  // handshake lcore 1: DTLS of legs in odd slots
   rte_ring* handoff_ = nullptr;
   std::string device_;
   std::unique_ptr<PortSet> ports_;
@@ -1174,6 +1185,37 @@ class DtlsPlainTest : public WorkerTest {
   uint64_t d_ = 0;
   uint64_t e_ = 0;
 };
+
+// Each leg's DTLS datagrams go to its handshake lcore (by slot); frames of no leg and frames
+// waiting for a next hop go to the first, which runs the neighbour responder.
+TEST_F(WorkerTest, PuntsGoToTheLegsHandshakeLcore) {
+  const uint64_t d = AddLeg({.transport = LegTransport::kDtls, .port = 40010, .remote = kPeerA});
+  const uint64_t f = AddLeg({.transport = LegTransport::kDtls, .port = 40011, .remote = kPeerB});
+  const uint64_t c = AddLeg({.port = 40012, .remote = At("198.18.0.40", 6000)});  // no MAC known
+  const uint64_t a = AddLeg({.port = 40013, .remote = kPeerC});
+  Link(a, c);
+  ASSERT_EQ(LegIndexOf(d), 1u);  // odd: the second lcore's
+  ASSERT_EQ(LegIndexOf(f), 2u);  // even: the first's
+  ASSERT_EQ(LegIndexOf(c), 3u);  // odd, but waiting for a next hop: the first's
+  FromPeer(kPeerA, Local(d), HandshakeRecord());
+  FromPeer(kPeerB, Local(f), HandshakeRecord());
+  Inject(IcmpEcho(our_mac_, kPeerA.ip, kRelayV4));
+  FromPeer(kPeerC, Local(a), Udptl(0x0500, Text("who has .40?")));
+  Poll();
+  std::vector<Punted> first = TakePuntedFrom(punt_);
+  std::vector<Punted> second = TakePuntedFrom(punt_other_);
+  ASSERT_EQ(first.size(), 3u);
+  EXPECT_EQ(first[0].info.leg_id, kNoLegId);  // the echo request (punted as it is parsed)
+  EXPECT_EQ(first[1].info.leg_id, f);
+  EXPECT_EQ(first[1].info.kind, PuntKind::kBeforeKeys);
+  EXPECT_EQ(first[2].info.leg_id, c);
+  EXPECT_EQ(first[2].info.kind, PuntKind::kNeedsNeighbor);
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0].info.leg_id, d);
+  EXPECT_EQ(second[0].info.kind, PuntKind::kBeforeKeys);
+  EXPECT_EQ(counters().punted.Get(), 4u);
+  EXPECT_TRUE(WorkerDrops().empty());
+}
 
 TEST_F(DtlsPlainTest, BeforeKeysDataIsDroppedAndRecordsArePunted) {
   FromPeer(kPeerA, Local(d_), Udptl(0x0500, Text("plain on a dtls leg")));
