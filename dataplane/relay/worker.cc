@@ -367,6 +367,8 @@ void Worker::Classify(Item& item, const PacketView& view) {
           job.mbuf = item.m;
           job.record = item.payload;
           job.record_length = item.payload_length;
+          // The backend reads all of it (and the tag last) once the burst's records are in.
+          PrefetchLines(item.payload, item.payload_length);
           open_items_[open_count_++] = static_cast<uint16_t>(&item - items_.data());
           return;
         }
