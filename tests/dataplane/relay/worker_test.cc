@@ -1283,6 +1283,38 @@ TEST_F(DtlsPlainTest, RecordsBeforeTheKeysComeBackAndAreRelayed) {
   EXPECT_TRUE(TakePunted().empty());
 }
 
+// One poll can send more than a TX buffer holds (128): late records (16), a full RX burst (64)
+// and a hand-off burst (63 here). A full buffer goes out first; nothing is dropped.
+TEST_F(DtlsPlainTest, OnePollSendsMoreThanATxBufferHolds) {
+  InstallKeys(d_, 0x46, kPeerA);
+  auto record_frame = [&](uint16_t seq) {
+    rte_mbuf* m = ToMbuf(UdpFrame(MacOf(kPeerA.ip), our_mac_, kPeerA, Local(d_),
+                                  SealFromPeer(d_, Udptl(seq, Text("page")))));
+    EXPECT_NE(m, nullptr);
+    return m;
+  };
+  uint16_t seq = 0;
+  for (int i = 0; i < 16; ++i) {
+    Send({.type = WorkerCommand::Type::kLateRecord, .leg_id = d_, .payload = record_frame(seq++)});
+  }
+  for (int i = 0; i < 64; ++i) ASSERT_EQ(rte_ring_enqueue(rx_, record_frame(seq++)), 0);
+  for (int i = 0; i < 63; ++i) {
+    rte_mbuf* m = record_frame(seq++);
+    PuntInfoOf(m) = PuntInfo{kNoLegId, 0, PuntKind::kReceived};
+    ASSERT_EQ(rte_ring_enqueue(handoff_, m), 0);
+  }
+  worker_->PollOnce(++now_ms_);  // one poll
+  EXPECT_EQ(rte_ring_count(rx_), 0u);
+  EXPECT_EQ(rte_ring_count(handoff_), 0u);
+  const std::vector<Buffer> sent = TakeSent();
+  ASSERT_EQ(sent.size(), 143u);
+  for (size_t i = 0; i < sent.size(); ++i) {
+    ASSERT_EQ(PayloadOf(sent[i]), Udptl(static_cast<uint16_t>(i), Text("page"))) << i;
+  }
+  EXPECT_EQ(counters().tx_packets.Get(), 143u);
+  EXPECT_TRUE(WorkerDrops().empty());
+}
+
 // A late record whose keys never came (the install was lost, or failed): dropped, counted, not
 // punted again; one for a leg that is gone: dropped as no-leg.
 TEST_F(DtlsPlainTest, LateRecordsWithoutKeysOrLegAreDropped) {
