@@ -26,12 +26,17 @@ struct HandshakeLcore::Flow : crypto::DtlsEngine::Delegate {
   SocketAddress peer;
   std::optional<uint64_t> scheduled;  // the deadline in timers_
   bool done = false;                  // established or failed
+  bool associated = false;  // an association was established: its keys are in the fast path
+  bool renewing = false;    // the engine would replace it
 
   void SendDatagram(dataplane::Bytes datagram) override {
     lcore->SendDatagram(leg_id, peer, datagram);
   }
   void OnEstablished(const crypto::DtlsRecordKeys& keys) override {
     done = true;
+    if (renewing) lcore->counters_.renewals.Add();
+    renewing = false;
+    associated = true;
     Leg* leg = lcore->context_.legs->Find(leg_id);
     if (leg == nullptr) return;
     auto* copy = new crypto::DtlsRecordKeys(keys);
@@ -45,6 +50,14 @@ struct HandshakeLcore::Flow : crypto::DtlsEngine::Delegate {
   }
   void OnFailed(crypto::DtlsFailure reason) override {
     done = true;
+    if (renewing) {
+      // Whoever sent the new ClientHello did not finish the handshake the SDP allows: the leg
+      // keeps relaying on the association it has.
+      renewing = false;
+      lcore->counters_.renewals_failed.Add();
+      lcore->finished_.push_back(leg_id);
+      return;
+    }
     lcore->counters_.failed.Add();
     // The owner announces leg.failed once the leg drops everything (a leg.get after the event
     // says failed); when its mailbox is full, the event goes from here all the same.
@@ -275,6 +288,11 @@ void HandshakeLcore::ProcessDtls(rte_mbuf* m, Leg& leg, bool before_keys, uint64
       SendToWorker(leg, WorkerCommand{.type = WorkerCommand::Type::kLateRecord,
                                       .leg_id = leg_id, .payload = m});
       return;
+    } else if (flow.engine_role == crypto::DtlsRole::kServer &&
+               flow.engine->state() == crypto::DtlsEngine::State::kEstablished &&
+               AnswerClientHello(flow, source, datagram, now_ms)) {
+      // A ClientHello on an established association: the client restarted (RFC 6347 section
+      // 4.2.8). Anything else goes to the engine (a repeated final flight).
     } else {
       flow.engine->Feed(datagram, now_ms);
       Reschedule(flow);
@@ -288,6 +306,12 @@ void HandshakeLcore::ProcessDtls(rte_mbuf* m, Leg& leg, bool before_keys, uint64
     rte_pktmbuf_free(m);
     return;
   }
+  if (!AnswerClientHello(flow, source, datagram, now_ms)) counters_.not_client_hello.Add();
+  rte_pktmbuf_free(m);
+}
+
+bool HandshakeLcore::AnswerClientHello(Flow& flow, const SocketAddress& source, Bytes datagram,
+                                       uint64_t now_ms) {
   std::vector<uint8_t> peer = AddressPortBytes(source);
   std::array<uint8_t, crypto::DtlsCookieResponder::kMaxResponseLength> response;
   crypto::DtlsCookieResponder::Result verdict =
@@ -295,23 +319,23 @@ void HandshakeLcore::ProcessDtls(rte_mbuf* m, Leg& leg, bool before_keys, uint64
   switch (verdict.verdict) {
     case crypto::DtlsCookieResponder::Verdict::kVerifyRequest:
       counters_.cookies_sent.Add();
-      SendDatagram(leg_id, source, Bytes(response.data(), verdict.response_length));
-      break;
+      SendDatagram(flow.leg_id, source, Bytes(response.data(), verdict.response_length));
+      return true;
     case crypto::DtlsCookieResponder::Verdict::kDrop:
-      counters_.not_client_hello.Add();
-      break;
+      return false;
     case crypto::DtlsCookieResponder::Verdict::kValidCookie: {
-      if (absl::Status s = CreateEngine(flow, crypto::DtlsRole::kServer, source);
-          !s.ok()) {
+      if (absl::Status s = CreateEngine(flow, crypto::DtlsRole::kServer, source); !s.ok()) {
         counters_.engine_errors.Add();
-        break;
+        return true;
       }
+      flow.renewing = flow.associated;
+      flow.done = false;
       flow.engine->Feed(datagram, now_ms);
       Reschedule(flow);
-      break;
+      return true;
     }
   }
-  rte_pktmbuf_free(m);
+  return false;
 }
 
 void HandshakeLcore::Reschedule(Flow& flow) {

@@ -63,6 +63,10 @@ struct HandshakeCounters {
   Counter events_lost;
   Counter commands_lost;      // a worker's mailbox was full
   Counter late_records;       // records sent back to the owner worker after the keys (relayed)
+  // A client that restarts sends a new ClientHello to an established leg (RFC 6347 section
+  // 4.2.8): the new association replaces the old one once its handshake completes.
+  Counter renewals;
+  Counter renewals_failed;    // the new handshake failed: the old association stays
   Counter rx_handed_off;      // received on its own RX queue, passed to a worker
   Counter rx_dropped;         // same, but the hand-off ring was full
   Counter responder_dropped;  // a frame for lcore 0's neighbour responder: its ring was full
@@ -120,6 +124,11 @@ class HandshakeLcore {
   // before_keys: the worker punted it because the leg had no keys yet (PuntKind::kBeforeKeys).
   void ProcessDtls(rte_mbuf* m, Leg& leg, bool before_keys, uint64_t now_ms);
   void MaybeStartClient(Flow& flow, uint64_t now_ms);
+  // The stateless answer to a ClientHello (RFC 6347 section 4.2.1): a HelloVerifyRequest, or with
+  // a valid cookie a server engine fed the datagram (replacing an established one, whose keys stay
+  // in the fast path until the new ones come). False when `datagram` is no ClientHello.
+  bool AnswerClientHello(Flow& flow, const SocketAddress& source, dataplane::Bytes datagram,
+                         uint64_t now_ms);
   absl::Status CreateEngine(Flow& flow, crypto::DtlsRole role, const SocketAddress& peer);
   void RunTimers(uint64_t now_ms);
   void Reschedule(Flow& flow);

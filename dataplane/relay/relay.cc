@@ -898,7 +898,9 @@ nlohmann::json Relay::Stats() {
                             {"responder_dropped", hc.responder_dropped.Get()},
                             {"events_lost", hc.events_lost.Get() + control_events_lost},
                             {"commands_lost", hc.commands_lost.Get() + control_commands_lost},
-                            {"late_records", hc.late_records.Get()}};
+                            {"late_records", hc.late_records.Get()},
+                            {"renewals", hc.renewals.Get()},
+                            {"renewals_failed", hc.renewals_failed.Get()}};
     if (const NeighborResponder* responder = lcore.responder()) {
       nlohmann::json neighbor = nlohmann::json::object();
       responder->counters().ForEach(

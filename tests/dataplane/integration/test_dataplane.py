@@ -300,6 +300,83 @@ class DtlsToPlain(DataplaneTestCase):
         self.assertEqual(peertools.fingerprint_of_pem(seen), leg_a["fingerprint"]["value"])
 
 
+# --- d2. a DTLS client that restarts: a new association on the same leg -------------------------
+class NewAssociation(DataplaneTestCase):
+    def test_restarted_client_replaces_the_association(self):
+        cipher = "ECDHE-RSA-AES128-GCM-SHA256"
+        (cert_a, key_a, fp_a), _ = self.identities()
+        sb = self.socket("b")
+        leg_a = self.flow.request("leg.add", transport="dtls", setup="passive",
+                                  remote_setup="active",
+                                  fingerprints=[{"hash": "sha-256", "value": fp_a}])
+        leg_b = self.add_plain("b")
+        self.link(leg_a, leg_b)
+        # The same source address both times, as an endpoint restarting on its SDP port does.
+        cmd = (peertools.s_client_cmd(*local_address(leg_a), cert_a, key_a, cipher)
+               + ["-bind", f"{self.lab.peer('a').v4}:{PEER_PORT}"])
+        for run in (1, 2):
+            client = self.process("a", cmd)
+            event = self.flow.wait_event("leg.established", leg=leg_a["leg"], timeout=HANDSHAKE)
+            self.assertEqual(event["role"], "server")
+            self.assertTrue(client.wait_for(peertools.S_CLIENT_READY, STEP), client.text())
+            tag = b"run%d " % run
+            for packet in udptl_packets(3, first_seq=10 * run, tag=b"A>B " + tag):
+                client.write(packet)
+                data, _ = sb.recvfrom(STEP)
+                self.assertEqual(data, packet, f"run {run}: A to B differs or missing")
+            for packet in udptl_packets(3, first_seq=100 + 10 * run, tag=b"B>A " + tag):
+                start = len(client.output())
+                sb.sendto(packet, local_address(leg_b))
+                self.assertTrue(client.wait_for(packet, STEP, start),
+                                f"run {run}: s_client did not get {packet.hex()}")
+            # Gone without a close_notify, as a crashed or restarted endpoint is.
+            client.process.kill()
+            client.stop()
+        self.assertEqual(self.leg(leg_a)["state"], "established")
+        handshakes = self.flow.request("stats")["handshake"]
+        self.assertEqual(sum(h["established"] for h in handshakes), 2, handshakes)
+        self.assertEqual(sum(h["renewals"] for h in handshakes), 1, handshakes)
+
+    def test_failed_renewal_keeps_the_leg(self):
+        cipher = "ECDHE-RSA-AES128-GCM-SHA256"
+        (cert_a, key_a, fp_a), (cert_x, key_x, _) = self.identities()
+        sb = self.socket("b")
+        leg_a = self.flow.request("leg.add", transport="dtls", setup="passive",
+                                  remote_setup="active",
+                                  fingerprints=[{"hash": "sha-256", "value": fp_a}])
+        leg_b = self.add_plain("b")
+        self.link(leg_a, leg_b)
+        bind = ["-bind", f"{self.lab.peer('a').v4}:{PEER_PORT}"]
+        client = self.process("a", peertools.s_client_cmd(*local_address(leg_a), cert_a, key_a,
+                                                          cipher) + bind)
+        self.flow.wait_event("leg.established", leg=leg_a["leg"], timeout=HANDSHAKE)
+        self.assertTrue(client.wait_for(peertools.S_CLIENT_READY, STEP), client.text())
+        client.process.kill()
+        client.stop()
+        # From the same address, a certificate the SDP did not announce: the new handshake fails,
+        # and the leg keeps the association it has (RFC 6347 section 4.2.8).
+        impostor = self.process("a", peertools.s_client_cmd(*local_address(leg_a), cert_x, key_x,
+                                                            cipher) + bind)
+        deadline = time.monotonic() + HANDSHAKE
+        while True:
+            handshakes = self.flow.request("stats")["handshake"]
+            if sum(h["renewals_failed"] for h in handshakes) == 1:
+                break
+            self.assertLess(time.monotonic(), deadline, f"no failed renewal: {handshakes}")
+            time.sleep(0.2)
+        impostor.stop()
+        self.assertEqual(sum(h["renewals"] for h in handshakes), 0, handshakes)
+        self.assertEqual(self.leg(leg_a)["state"], "established")
+        self.assertFalse(any(e.get("event") == "leg.failed" for e in self.flow.log),
+                         "a failed renewal tore the leg down")
+        # Plain B still reaches A's leg, sealed with the association's keys (nobody opens them).
+        sb.sendto(udptl_packets(1, tag=b"B>A")[0], local_address(leg_b))
+        deadline = time.monotonic() + STEP
+        while self.leg(leg_b)["counters"]["forwarded_packets"] < 1:
+            self.assertLess(time.monotonic(), deadline, "B's datagram was not relayed to A")
+            time.sleep(0.1)
+
+
 # --- e. wrong fingerprint ----------------------------------------------------------------------
 class WrongFingerprint(DataplaneTestCase):
     def test_fingerprint_mismatch_fails_leg(self):
