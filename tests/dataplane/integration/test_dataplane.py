@@ -302,20 +302,30 @@ class DtlsToPlain(DataplaneTestCase):
 
 # --- d2. a DTLS client that restarts: a new association on the same leg -------------------------
 class NewAssociation(DataplaneTestCase):
-    def test_restarted_client_replaces_the_association(self):
-        cipher = "ECDHE-RSA-AES128-GCM-SHA256"
-        (cert_a, key_a, fp_a), _ = self.identities()
+    CIPHER = "ECDHE-RSA-AES128-GCM-SHA256"
+
+    def call(self, fingerprint_a):
+        """Leg A (we are the server, expecting `fingerprint_a`) linked to plain B; returns
+        (leg A, leg B, B's socket)."""
         sb = self.socket("b")
         leg_a = self.flow.request("leg.add", transport="dtls", setup="passive",
                                   remote_setup="active",
-                                  fingerprints=[{"hash": "sha-256", "value": fp_a}])
+                                  fingerprints=[{"hash": "sha-256", "value": fingerprint_a}])
         leg_b = self.add_plain("b")
         self.link(leg_a, leg_b)
-        # The same source address both times, as an endpoint restarting on its SDP port does.
-        cmd = (peertools.s_client_cmd(*local_address(leg_a), cert_a, key_a, cipher)
-               + ["-bind", f"{self.lab.peer('a').v4}:{PEER_PORT}"])
+        return leg_a, leg_b, sb
+
+    def client(self, leg_a, cert, key):
+        """s_client from A's fixed address, as an endpoint restarting on its SDP port is."""
+        return self.process("a", peertools.s_client_cmd(*local_address(leg_a), cert, key,
+                                                        self.CIPHER)
+                            + ["-bind", f"{self.lab.peer('a').v4}:{PEER_PORT}"])
+
+    def test_restarted_client_replaces_the_association(self):
+        (cert_a, key_a, fp_a), _ = self.identities()
+        leg_a, leg_b, sb = self.call(fp_a)
         for run in (1, 2):
-            client = self.process("a", cmd)
+            client = self.client(leg_a, cert_a, key_a)
             event = self.flow.wait_event("leg.established", leg=leg_a["leg"], timeout=HANDSHAKE)
             self.assertEqual(event["role"], "server")
             self.assertTrue(client.wait_for(peertools.S_CLIENT_READY, STEP), client.text())
@@ -338,25 +348,16 @@ class NewAssociation(DataplaneTestCase):
         self.assertEqual(sum(h["renewals"] for h in handshakes), 1, handshakes)
 
     def test_failed_renewal_keeps_the_leg(self):
-        cipher = "ECDHE-RSA-AES128-GCM-SHA256"
         (cert_a, key_a, fp_a), (cert_x, key_x, _) = self.identities()
-        sb = self.socket("b")
-        leg_a = self.flow.request("leg.add", transport="dtls", setup="passive",
-                                  remote_setup="active",
-                                  fingerprints=[{"hash": "sha-256", "value": fp_a}])
-        leg_b = self.add_plain("b")
-        self.link(leg_a, leg_b)
-        bind = ["-bind", f"{self.lab.peer('a').v4}:{PEER_PORT}"]
-        client = self.process("a", peertools.s_client_cmd(*local_address(leg_a), cert_a, key_a,
-                                                          cipher) + bind)
+        leg_a, leg_b, sb = self.call(fp_a)
+        client = self.client(leg_a, cert_a, key_a)
         self.flow.wait_event("leg.established", leg=leg_a["leg"], timeout=HANDSHAKE)
         self.assertTrue(client.wait_for(peertools.S_CLIENT_READY, STEP), client.text())
         client.process.kill()
         client.stop()
         # From the same address, a certificate the SDP did not announce: the new handshake fails,
         # and the leg keeps the association it has (RFC 6347 section 4.2.8).
-        impostor = self.process("a", peertools.s_client_cmd(*local_address(leg_a), cert_x, key_x,
-                                                            cipher) + bind)
+        impostor = self.client(leg_a, cert_x, key_x)
         deadline = time.monotonic() + HANDSHAKE
         while True:
             handshakes = self.flow.request("stats")["handshake"]
