@@ -6,6 +6,8 @@
 
 #include "crypto/dtls/cookie.h"
 
+#include <cstring>
+
 #include "absl/strings/str_cat.h"
 #include "crypto/record/record_keys.h"
 #include "dataplane/wire/dtls_record.h"
@@ -133,6 +135,7 @@ DtlsCookieResponder::Result DtlsCookieResponder::Check(
   }
   HelloFields fields;
   if (!ParseHello(hs.body, &fields)) return result;
+  std::memcpy(result.client_random.data(), fields.random.data(), result.client_random.size());
 
   Cookie expected;
   if (fields.cookie.size() == kCookieLength) {

@@ -48,6 +48,8 @@ class DtlsCookieResponder {
     Verdict verdict = Verdict::kDrop;
     size_t response_length = 0;
     int secret_index = 0;  // 0 current, 1 previous
+    // The ClientHello's random (not kDrop): a repeated hello has the same, a new client another.
+    std::array<uint8_t, 32> client_random{};
   };
   // Room for any HelloVerifyRequest this writes.
   static constexpr size_t kMaxResponseLength = 13 + 12 + 3 + kCookieLength;

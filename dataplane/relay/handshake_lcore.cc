@@ -25,31 +25,30 @@ struct HandshakeLcore::Flow : crypto::DtlsEngine::Delegate {
   crypto::DtlsRole engine_role = crypto::DtlsRole::kServer;
   SocketAddress peer;
   std::optional<uint64_t> scheduled;  // the deadline in timers_
-  bool done = false;                  // established or failed
   bool associated = false;  // an association was established: its keys are in the fast path
   bool renewing = false;    // the engine would replace it
+  std::array<uint8_t, 32> client_random{};  // of the ClientHello that started the engine
 
   void SendDatagram(dataplane::Bytes datagram) override {
     lcore->SendDatagram(leg_id, peer, datagram);
   }
   void OnEstablished(const crypto::DtlsRecordKeys& keys) override {
-    done = true;
     if (renewing) lcore->counters_.renewals.Add();
     renewing = false;
-    associated = true;
     Leg* leg = lcore->context_.legs->Find(leg_id);
     if (leg == nullptr) return;
     auto* copy = new crypto::DtlsRecordKeys(keys);
     // The owner announces leg.established once the keys are in: before that the leg cannot relay.
-    lcore->SendToWorker(*leg, WorkerCommand{.type = WorkerCommand::Type::kInstallKeys,
-                                            .role = static_cast<uint8_t>(engine_role),
-                                            .leg_id = leg_id, .address = peer,
-                                            .payload = copy,
-                                            .cipher_suite = engine->cipher_suite().data()});
+    const bool sent = lcore->SendToWorker(
+        *leg, WorkerCommand{.type = WorkerCommand::Type::kInstallKeys,
+                            .role = static_cast<uint8_t>(engine_role), .leg_id = leg_id,
+                            .address = peer, .payload = copy,
+                            .cipher_suite = engine->cipher_suite().data()});
+    // Keys that never reached the worker are no association to keep on a failed renewal.
+    associated = associated || sent;
     lcore->counters_.established.Add();
   }
   void OnFailed(crypto::DtlsFailure reason) override {
-    done = true;
     if (renewing) {
       // Whoever sent the new ClientHello did not finish the handshake the SDP allows: the leg
       // keeps relaying on the association it has.
@@ -316,6 +315,11 @@ bool HandshakeLcore::AnswerClientHello(Flow& flow, const SocketAddress& source, 
   std::array<uint8_t, crypto::DtlsCookieResponder::kMaxResponseLength> response;
   crypto::DtlsCookieResponder::Result verdict =
       dtls_->cookies().Check(datagram, peer, response);
+  // A repeated (or duplicated) hello of the client the engine serves is no new client.
+  if (flow.engine != nullptr && verdict.verdict != crypto::DtlsCookieResponder::Verdict::kDrop &&
+      verdict.client_random == flow.client_random) {
+    return false;
+  }
   switch (verdict.verdict) {
     case crypto::DtlsCookieResponder::Verdict::kVerifyRequest:
       counters_.cookies_sent.Add();
@@ -329,7 +333,7 @@ bool HandshakeLcore::AnswerClientHello(Flow& flow, const SocketAddress& source, 
         return true;
       }
       flow.renewing = flow.associated;
-      flow.done = false;
+      flow.client_random = verdict.client_random;
       flow.engine->Feed(datagram, now_ms);
       Reschedule(flow);
       return true;
@@ -402,7 +406,10 @@ void HandshakeLcore::SendFrame(uint16_t port_index, const IpAddress& next_hop, u
   if (next_hop.family != IpFamily::kNone &&
       context_.neighbors->Lookup(port_index, next_hop, &mac)) {
     std::memcpy(rte_pktmbuf_mtod(m, uint8_t*), mac.data(), mac.size());
-    Transmit(port_index, m);
+    if (!Transmit(port_index, m)) {
+      counters_.tx_dropped.Add();
+      rte_pktmbuf_free(m);
+    }
     return;
   }
   PuntInfoOf(m) = PuntInfo{leg_id, port_index, PuntKind::kNeedsNeighbor};
@@ -432,6 +439,7 @@ void HandshakeLcore::FlushTx() {
       done += sent;
       if (sent < n) break;
     }
+    counters_.tx_dropped.Add(mbufs.size() - done);
     for (size_t i = done; i < mbufs.size(); ++i) rte_pktmbuf_free(mbufs[i]);
     mbufs.clear();
   }

@@ -70,6 +70,7 @@ struct HandshakeCounters {
   Counter rx_handed_off;      // received on its own RX queue, passed to a worker
   Counter rx_dropped;         // same, but the hand-off ring was full
   Counter responder_dropped;  // a frame for lcore 0's neighbour responder: its ring was full
+  Counter tx_dropped;         // frames its TX queue did not take
 };
 
 struct HandshakeContext {

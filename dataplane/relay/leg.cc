@@ -31,6 +31,7 @@ std::string_view LegPhaseName(LegPhase state) {
     case LegPhase::kPlain: return "plain";
     case LegPhase::kWaiting: return "waiting";
     case LegPhase::kEstablished: return "established";
+    case LegPhase::kRekeying: return "rekeying";
     case LegPhase::kFailed: return "failed";
   }
   return "unknown";

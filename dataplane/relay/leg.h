@@ -99,6 +99,9 @@ enum class LegPhase : uint8_t {
   kPlain,        // a plain leg: relays as soon as it has a remote
   kWaiting,      // a dtls leg without keys yet
   kEstablished,  // keys installed: application data flows
+  // A new association's keys wait until no worker can still be sealing with the old ones:
+  // records are punted (and come back once the keys are in), nothing is sealed to the leg.
+  kRekeying,
   kFailed,       // handshake failed: everything is dropped until control deletes the leg
 };
 std::string_view LegPhaseName(LegPhase state);

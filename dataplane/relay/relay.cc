@@ -804,7 +804,8 @@ LegInfo Relay::InfoOf(uint32_t index) const {
   info.transport = leg.transport.load();
   switch (leg.state.load()) {
     case LegPhase::kPlain: info.state = LegState::kPlain; break;
-    case LegPhase::kEstablished: info.state = LegState::kEstablished; break;
+    case LegPhase::kEstablished:
+    case LegPhase::kRekeying: info.state = LegState::kEstablished; break;
     case LegPhase::kFailed: info.state = LegState::kFailed; break;
     default: info.state = c.handshaking ? LegState::kHandshaking : LegState::kWaiting; break;
   }
@@ -896,6 +897,7 @@ nlohmann::json Relay::Stats() {
                             {"rx_handed_off", hc.rx_handed_off.Get()},
                             {"rx_dropped", hc.rx_dropped.Get()},
                             {"responder_dropped", hc.responder_dropped.Get()},
+                            {"tx_dropped", hc.tx_dropped.Get()},
                             {"events_lost", hc.events_lost.Get() + control_events_lost},
                             {"commands_lost", hc.commands_lost.Get() + control_commands_lost},
                             {"late_records", hc.late_records.Get()},

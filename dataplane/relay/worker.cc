@@ -94,6 +94,7 @@ uint16_t Worker::PollOnce(uint64_t now_ms) {
 }
 
 void Worker::ProcessCommands(uint64_t now_ms) {
+  if (!pending_keys_.empty()) [[unlikely]] InstallPendingKeys(now_ms);
   std::array<WorkerCommand, 16> commands;
   std::array<rte_mbuf*, 16> late;  // kLateRecord mbufs, relayed once every command is in
   uint16_t late_count = 0;
@@ -155,36 +156,18 @@ void Worker::ProcessCommands(uint64_t now_ms) {
         delete leg->ice;
         leg->ice = static_cast<IceCredentials*>(c.payload);
         break;
-      case WorkerCommand::Type::kInstallKeys: {
-        auto* keys = static_cast<crypto::DtlsRecordKeys*>(c.payload);
+      case WorkerCommand::Type::kInstallKeys:
         if (leg->transport.load(std::memory_order_relaxed) == LegTransport::kPlain) {
-          FreeKeys(keys);  // a handshake that finished just as control switched the leg to plain
+          FreeKeys(c.payload);  // a handshake that finished just as control switched the leg to plain
           break;
         }
-        absl::Status installed = protector_.Install(leg->record, *keys, now_ms);
-        FreeKeys(keys);
-        if (!installed.ok()) {
-          leg->state.store(LegPhase::kFailed, std::memory_order_release);
-          SendEvent({.type = RelayEvent::Type::kFailed,
-                     .reason = static_cast<uint8_t>(crypto::DtlsFailure::kProtocolError),
-                     .worker = context_.index, .leg_id = c.leg_id});
+        if (leg->state.load(std::memory_order_relaxed) == LegPhase::kEstablished) {
+          leg->state.store(LegPhase::kRekeying, std::memory_order_release);
+          pending_keys_.push_back({c, rte_rcu_qsbr_start(context_.qsbr)});
           break;
         }
-        // The handshake authenticated this address (fingerprint checked).
-        SocketAddress current;
-        const bool known = leg->remote.Load(&current);
-        if (leg->ice == nullptr &&
-            (!known || (current != c.address && leg->latch == Latch::kLearn))) {
-          LatchTo(*leg, c.address);
-        } else {
-          leg->latched = true;
-        }
-        leg->state.store(LegPhase::kEstablished, std::memory_order_release);
-        SendEvent({.type = RelayEvent::Type::kEstablished, .role = c.role,
-                   .worker = context_.index, .leg_id = c.leg_id,
-                   .cipher_suite = c.cipher_suite});
+        InstallKeys(*leg, c, now_ms);
         break;
-      }
       case WorkerCommand::Type::kFail:
         if (leg->transport.load(std::memory_order_relaxed) == LegTransport::kDtls) {
           leg->state.store(LegPhase::kFailed, std::memory_order_release);
@@ -206,6 +189,54 @@ void Worker::ProcessCommands(uint64_t now_ms) {
     }
   }
   if (late_count != 0) ProcessBurst(late.data(), late_count, std::nullopt, now_ms, true);
+}
+
+void Worker::InstallKeys(Leg& leg, const WorkerCommand& c, uint64_t now_ms) {
+  auto* keys = static_cast<crypto::DtlsRecordKeys*>(c.payload);
+  const bool renewed = leg.state.load(std::memory_order_relaxed) == LegPhase::kRekeying;
+  absl::Status installed = protector_.Install(leg.record, *keys, now_ms);
+  FreeKeys(keys);
+  if (!installed.ok()) {
+    leg.state.store(LegPhase::kFailed, std::memory_order_release);
+    SendEvent({.type = RelayEvent::Type::kFailed,
+               .reason = static_cast<uint8_t>(crypto::DtlsFailure::kProtocolError),
+               .worker = context_.index, .leg_id = c.leg_id});
+    return;
+  }
+  // A restarted client numbers its UDPTL afresh.
+  if (renewed) leg.has_udptl_seq = false;
+  // The handshake authenticated this address (fingerprint checked).
+  SocketAddress current;
+  const bool known = leg.remote.Load(&current);
+  if (leg.ice == nullptr && (!known || (current != c.address && leg.latch == Latch::kLearn))) {
+    LatchTo(leg, c.address);
+  } else {
+    leg.latched = true;
+  }
+  leg.state.store(LegPhase::kEstablished, std::memory_order_release);
+  SendEvent({.type = RelayEvent::Type::kEstablished, .role = c.role, .worker = context_.index,
+             .leg_id = c.leg_id, .cipher_suite = c.cipher_suite});
+}
+
+void Worker::InstallPendingKeys(uint64_t now_ms) {
+  size_t kept = 0;
+  for (PendingKeys& p : pending_keys_) {
+    if (rte_rcu_qsbr_check(context_.qsbr, p.token, false) != 1) {
+      pending_keys_[kept++] = p;
+      continue;
+    }
+    Leg* leg = context_.legs->Find(p.command.leg_id);
+    if (leg == nullptr || leg->state.load(std::memory_order_relaxed) != LegPhase::kRekeying) {
+      FreeKeys(p.command.payload);  // released, failed or switched meanwhile
+      continue;
+    }
+    InstallKeys(*leg, p.command, now_ms);
+  }
+  pending_keys_.resize(kept);
+}
+
+Worker::~Worker() {
+  for (PendingKeys& p : pending_keys_) FreeKeys(p.command.payload);
 }
 
 void Worker::ProcessBurst(rte_mbuf** mbufs, uint16_t n, std::optional<uint16_t> port_index,

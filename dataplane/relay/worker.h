@@ -86,6 +86,7 @@ class Worker {
   // After Run returned, on a stopped relay (no other lcore running): seals and sends a
   // close_notify alert on every established leg this worker owns.
   void SendCloseNotify();
+  ~Worker();
   // On a stopped relay: frees the leg's record keys through this worker's backend.
   void ReleaseLeg(Leg& leg) { protector_.Release(leg.record); }
 
@@ -104,6 +105,10 @@ class Worker {
   };
 
   void ProcessCommands(uint64_t now_ms);
+  // kInstallKeys: the keys go into the record layer and the leg relays.
+  void InstallKeys(Leg& leg, const WorkerCommand& command, uint64_t now_ms);
+  // Installs the waiting keys of new associations whose grace period is over.
+  void InstallPendingKeys(uint64_t now_ms);
   // port_index: the port all mbufs came from, or nullopt for hand-off mbufs (each carries its own).
   // counted: the mbufs were counted as received already (late records).
   void ProcessBurst(rte_mbuf** mbufs, uint16_t n, std::optional<uint16_t> port_index,
@@ -145,6 +150,14 @@ class Worker {
   WorkerContext context_;
   crypto::RecordProtector protector_;
   WorkerCounters counters_;
+  // Keys of a new association on an established leg (a restarted client): the peer's worker may
+  // be sealing with the old send keys, so they are installed after a QSBR grace period that
+  // starts when the leg stops taking records (kRekeying).
+  struct PendingKeys {
+    WorkerCommand command;
+    uint64_t token;
+  };
+  std::vector<PendingKeys> pending_keys_;
 
   // Per-burst scratch.
   std::array<PacketView, kBurstSize> views_;  // ParseFrame writes every field

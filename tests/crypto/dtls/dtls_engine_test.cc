@@ -445,6 +445,28 @@ TEST_F(CookieTest, CookieIsBoundToThePeerAddress) {
             DtlsCookieResponder::Verdict::kVerifyRequest);
 }
 
+// The verdict carries the hello's random: the same for a repeated hello (with or without its
+// cookie), another for a new client (what tells a restarted client from a duplicate).
+TEST_F(CookieTest, VerdictCarriesTheClientRandom) {
+  DtlsPair pair(context_.get(), RsaPair());
+  std::vector<uint8_t> first_hello, second_hello;
+  pair.drop = [&](int flight, DtlsPair::Side, dataplane::Bytes d) {
+    if (flight == 1) first_hello.assign(d.begin(), d.end());
+    if (flight == 3) second_hello.assign(d.begin(), d.end());
+    return false;
+  };
+  pair.Run();
+  ExpectEstablished(pair);
+  std::array<uint8_t, DtlsCookieResponder::kMaxResponseLength> response;
+  const auto first = context_->cookies().Check(first_hello, pair.client_address, response);
+  const auto second = context_->cookies().Check(second_hello, pair.client_address, response);
+  ASSERT_EQ(second.verdict, DtlsCookieResponder::Verdict::kValidCookie);
+  EXPECT_EQ(first.client_random, second.client_random);
+  EXPECT_NE(first.client_random, (std::array<uint8_t, 32>{}));
+  const auto other = context_->cookies().Check(FirstClientHello(), pair.client_address, response);
+  EXPECT_NE(other.client_random, first.client_random);
+}
+
 TEST_F(CookieTest, NonHelloIsDropped) {
   std::array<uint8_t, DtlsCookieResponder::kMaxResponseLength> response;
   const std::vector<uint8_t> app = {23, 0xFE, 0xFD, 0, 1, 0, 0, 0, 0, 0, 1, 0, 1, 0};

@@ -1429,6 +1429,48 @@ TEST_F(DtlsPlainTest, RecordsOpenAndSealAcrossTheLegs) {
   EXPECT_EQ(counters().tx_packets.Get(), 2u);
 }
 
+// A restarted client's new association (kInstallKeys on an established leg): the peer's worker
+// may be sealing with the old send keys, so for a QSBR grace period the leg takes no records (they
+// are punted, and come back once the keys are in) and nothing is sealed to it; then only the new
+// keys work.
+TEST_F(DtlsPlainTest, NewAssociationKeysWaitForTheGracePeriod) {
+  InstallKeys(d_, 0x40, kPeerA);
+  TakeEvents();
+  const Buffer old_record = SealFromPeer(d_, Udptl(0x0100, Text("old association")));
+  SendKeys(d_, 0x41, kPeerA);  // the far end has the new keys from here on
+  const Buffer early = Udptl(0x0001, Text("early"));
+  FromPeer(kPeerA, Local(d_), SealFromPeer(d_, early));
+  FromPeer(kPeerB, Local(e_), Udptl(0x0700, Text("to a, too soon")));
+  worker_->PollOnce(++now_ms_);
+  EXPECT_EQ(LegOf(d_).state.load(), LegPhase::kRekeying);
+  EXPECT_TRUE(TakeEvents().empty());
+  EXPECT_TRUE(TakeSent().empty());
+  EXPECT_EQ(LegDrops(e_), (DropMap{{"peer-not-ready", 1}}));
+  rte_mbuf* punted = TakePuntedMbuf();
+  ASSERT_NE(punted, nullptr);
+  EXPECT_EQ(PuntInfoOf(punted).kind, PuntKind::kBeforeKeys);
+
+  worker_->PollOnce(++now_ms_);  // the grace period is over: the keys go in
+  EXPECT_EQ(LegOf(d_).state.load(), LegPhase::kEstablished);
+  EXPECT_EQ(TakeOneEvent().type, RelayEvent::Type::kEstablished);
+  EXPECT_EQ(backend_.live_keys(), 2u);  // the old association's are gone
+  Send({.type = WorkerCommand::Type::kLateRecord, .leg_id = d_, .payload = punted});
+  Poll();
+  std::vector<Buffer> sent = TakeSent();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(PayloadOf(sent[0]), early);
+  const Buffer answer = Udptl(0x0701, Text("to a"));
+  FromPeer(kPeerB, Local(e_), answer);
+  FromPeer(kPeerA, Local(d_), old_record);
+  Poll();
+  sent = TakeSent();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(OpenAtPeer(d_, PayloadOf(sent[0])), answer);
+  // The old association's record is turned away (its sequence number is one the new association
+  // used, so the replay window drops it before its tag is checked).
+  EXPECT_EQ(LegDrops(d_), (DropMap{{"record-replayed", 1}}));
+}
+
 // UDP checksums: a plain datagram relayed unchanged carries its checksum over (a damaged one keeps
 // failing at the receiver); one about to be sealed is checked first; records rely on their tag.
 TEST_F(DtlsPlainTest, DamagedPlainDatagramsAreNeitherHiddenNorSealed) {
