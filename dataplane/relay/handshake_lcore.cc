@@ -232,7 +232,7 @@ void HandshakeLcore::ProcessPunted(rte_mbuf* m, uint64_t now_ms) {
     rte_pktmbuf_free(m);
     return;
   }
-  if (responder_ == nullptr && (info.kind == PuntKind::kNeedsNeighbor || info.leg_id == kNoLegId)) {
+  if (responder_ == nullptr && ForResponder(info.leg_id, info.kind)) {
     PassToResponder(m);  // workers send these to lcore 0; should one come here, it goes on
     return;
   }

@@ -6,10 +6,8 @@
 namespace t38relay::dataplane {
 
 void RemoteSlot::Store(const SocketAddress& address) {
-  std::array<uint64_t, 3> w;
-  std::memcpy(&w[0], address.ip.bytes.data(), 8);
-  std::memcpy(&w[1], address.ip.bytes.data() + 8, 8);
-  w[2] = PackFamilyPort(address.ip.family, address.port);
+  const Words p = Pack(address.ip, address.port);
+  const std::array<uint64_t, 3> w = {p.w0, p.w1, p.w2};
   uint32_t s = sequence_.load(std::memory_order_relaxed);
   sequence_.store(s + 1, std::memory_order_relaxed);
   std::atomic_thread_fence(std::memory_order_release);

@@ -65,16 +65,21 @@ class RemoteSlot {
   bool Holds(const IpAddress& ip, uint16_t port) const {
     uint64_t w0, w1, w2;
     Read(w0, w1, w2);
-    uint64_t a0, a1;
-    std::memcpy(&a0, ip.bytes.data(), 8);
-    std::memcpy(&a1, ip.bytes.data() + 8, 8);
-    return w0 == a0 && w1 == a1 && w2 == PackFamilyPort(ip.family, port);
+    const Words a = Pack(ip, port);
+    return w0 == a.w0 && w1 == a.w1 && w2 == a.w2;
   }
 
  private:
-  // The third word: a known bit (an empty slot is all zeros), the family and the port.
-  static uint64_t PackFamilyPort(IpFamily family, uint16_t port) {
-    return uint64_t{1} << 32 | uint64_t{static_cast<uint8_t>(family)} << 16 | port;
+  // The address bytes, then a known bit (an empty slot is all zeros), the family and the port.
+  struct Words {
+    uint64_t w0, w1, w2;
+  };
+  static Words Pack(const IpAddress& ip, uint16_t port) {
+    Words w;
+    std::memcpy(&w.w0, ip.bytes.data(), 8);
+    std::memcpy(&w.w1, ip.bytes.data() + 8, 8);
+    w.w2 = uint64_t{1} << 32 | uint64_t{static_cast<uint8_t>(ip.family)} << 16 | port;
+    return w;
   }
   // One consistent read of the words; returns the (even) sequence they were read under.
   uint32_t Read(uint64_t& w0, uint64_t& w1, uint64_t& w2) const {

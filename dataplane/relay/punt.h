@@ -28,11 +28,14 @@ struct PuntInfo {
 inline uint16_t HandshakeLcoreOfLeg(uint64_t leg_id, uint16_t count) {
   return static_cast<uint16_t>(LegIndexOf(leg_id) % count);
 }
-// The handshake lcore a punted frame goes to: its leg's; lcore 0, which runs the neighbour
-// responder, for frames of no leg (ARP, ICMP) and frames waiting for a next hop.
+// Frames of no leg (ARP, ICMP) and frames waiting for a next hop: the neighbour responder's,
+// which runs on handshake lcore 0.
+inline bool ForResponder(uint64_t leg_id, PuntKind kind) {
+  return leg_id == kNoLegId || kind == PuntKind::kNeedsNeighbor;
+}
+// The handshake lcore a punted frame goes to: the responder's, else its leg's.
 inline uint16_t HandshakeLcoreOfPunt(uint64_t leg_id, PuntKind kind, uint16_t count) {
-  if (leg_id == kNoLegId || kind == PuntKind::kNeedsNeighbor) return 0;
-  return HandshakeLcoreOfLeg(leg_id, count);
+  return ForResponder(leg_id, kind) ? 0 : HandshakeLcoreOfLeg(leg_id, count);
 }
 
 // Registers the dynamic field (once per process, before any lcore starts).

@@ -183,6 +183,11 @@ absl::Status Relay::Init() {
     context.pool = pool_;
     workers_.push_back(std::make_unique<Worker>(context));
   }
+  crypto::DtlsContextOptions dtls;
+  dtls.mtu = config_.dtls.mtu;
+  dtls.initial_timeout_s =
+      static_cast<int>(std::max<uint32_t>(1, config_.dtls.initial_timeout_ms / 1000));
+  dtls.max_timeout_s = static_cast<int>(std::max<uint32_t>(1, config_.dtls.max_timeout_ms / 1000));
   for (uint16_t h = 0; h < handshake_count; ++h) {
     HandshakeContext hs;
     hs.index = h;
@@ -200,11 +205,7 @@ absl::Status Relay::Init() {
     hs.commands = handshake_mail_[h].get();
     for (auto& mail : worker_mail_) hs.workers.push_back(mail.get());
     hs.events = events_.get();
-    hs.dtls.mtu = config_.dtls.mtu;
-    hs.dtls.initial_timeout_s =
-        static_cast<int>(std::max<uint32_t>(1, config_.dtls.initial_timeout_ms / 1000));
-    hs.dtls.max_timeout_s =
-        static_cast<int>(std::max<uint32_t>(1, config_.dtls.max_timeout_ms / 1000));
+    hs.dtls = dtls;
     absl::StatusOr<std::unique_ptr<HandshakeLcore>> handshake = HandshakeLcore::Create(hs);
     if (!handshake.ok()) return handshake.status();
     handshakes_.push_back(std::move(*handshake));

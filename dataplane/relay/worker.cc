@@ -158,7 +158,8 @@ void Worker::ProcessCommands(uint64_t now_ms) {
         break;
       case WorkerCommand::Type::kInstallKeys:
         if (leg->transport.load(std::memory_order_relaxed) == LegTransport::kPlain) {
-          FreeKeys(c.payload);  // a handshake that finished just as control switched the leg to plain
+          // A handshake that finished just as control switched the leg to plain.
+          FreeKeys(c.payload);
           break;
         }
         if (leg->state.load(std::memory_order_relaxed) == LegPhase::kEstablished) {
@@ -751,8 +752,8 @@ void Worker::PatchLengthsAndChecksums(const TxHeader& cache, uint8_t* start, Byt
 
 void Worker::Punt(rte_mbuf* m, uint64_t leg_id, uint16_t port_index, PuntKind kind) {
   PuntInfoOf(m) = PuntInfo{leg_id, port_index, kind};
-  rte_ring* ring =
-      context_.punt[HandshakeLcoreOfPunt(leg_id, kind, static_cast<uint16_t>(context_.punt.size()))];
+  const auto lcores = static_cast<uint16_t>(context_.punt.size());
+  rte_ring* ring = context_.punt[HandshakeLcoreOfPunt(leg_id, kind, lcores)];
   if (rte_ring_mp_enqueue(ring, m) != 0) {
     Drop(m, nullptr, DropReason::kPuntQueueFull);
     return;

@@ -30,9 +30,14 @@ struct IpAddress {
   }
   static IpAddress V4Bytes(const uint8_t* p) {
     IpAddress a;
-    a.family = IpFamily::kV4;
-    std::memcpy(a.bytes.data(), p, 4);
+    a.AssignV4Bytes(p);
     return a;
+  }
+  // The same in place: a parser fills its view without a temporary to copy (and reload).
+  void AssignV4Bytes(const uint8_t* p) {
+    family = IpFamily::kV4;
+    std::memcpy(bytes.data(), p, 4);
+    std::memset(bytes.data() + 4, 0, bytes.size() - 4);
   }
   static IpAddress V6Bytes(const uint8_t* p) {
     IpAddress a;

@@ -260,13 +260,8 @@ bool ParseCommonUdpFrame(Bytes frame, const ParseOptions& options, PacketView* o
   const uint16_t udp_checksum = LoadBe16(udp + 6);
   // The addresses go straight into `out` (a copy of a just-built IpAddress reloads it through a
   // store-forwarding stall).
-  auto put_v4 = [](IpAddress* a, const uint8_t* p) {
-    a->family = IpFamily::kV4;
-    std::memcpy(a->bytes.data(), p, 4);
-    std::memset(a->bytes.data() + 4, 0, a->bytes.size() - 4);
-  };
-  put_v4(&out->src, ip + 12);
-  put_v4(&out->dst, ip + 16);
+  out->src.AssignV4Bytes(ip + 12);
+  out->dst.AssignV4Bytes(ip + 16);
   const bool verify = options.verify_udp_checksum && udp_checksum != 0;
   const bool udp_ok = verify && TransportChecksumVerifies(out->src, out->dst, kIpProtoUdp, l4);
   if (verify && !udp_ok) return false;
